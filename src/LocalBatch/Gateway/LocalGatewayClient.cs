@@ -1,0 +1,441 @@
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using LocalBatch.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Timeout;
+
+namespace LocalBatch;
+
+/// <summary>
+/// A typed <see cref="HttpClient"/> for the OpenAI-compatible endpoints of a llama.cpp server:
+/// completions, chat completions, embeddings, models, health and props.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every call runs in one resilience pipeline: transient faults (408, 429, 500, 502, 503, 504, refused or reset
+/// connections, truncated answers, attempt timeouts) are retried with exponential back-off, jitter and
+/// <c>Retry-After</c>; request errors (4xx and llama.cpp's permanent 500s) are not. A failure surfaces as
+/// <see cref="LocalGatewayException"/>; cancellation as <see cref="OperationCanceledException"/>.
+/// </para>
+/// <para>
+/// Build it with dependency injection (<c>services.AddLocalBatch(...)</c>) or directly with
+/// <see cref="LocalGatewayClient(LocalBatchOptions, ILogger{LocalGatewayClient}?)"/>. It is thread-safe: share one instance.
+/// </para>
+/// </remarks>
+public sealed class LocalGatewayClient : IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json") { CharSet = "utf-8" };
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttpClient;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ILogger _logger;
+    private readonly AuthenticationHeaderValue? _authorization;
+
+    /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class that talks to <paramref name="endpoint"/>.</summary>
+    /// <param name="endpoint">The server's base address, such as <c>http://localhost:8080</c>.</param>
+    /// <param name="apiKey">The API key, or <see langword="null"/> for a server without one.</param>
+    /// <exception cref="OptionsValidationException">The endpoint or key is not valid.</exception>
+    public LocalGatewayClient(Uri endpoint, string? apiKey = null)
+        : this(new LocalBatchOptions { Endpoint = endpoint, ApiKey = apiKey })
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class from options, with its own connection pool.</summary>
+    /// <param name="options">Where the server is and how to talk to it.</param>
+    /// <param name="logger">Where retries are logged; none by default.</param>
+    /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
+    public LocalGatewayClient(LocalBatchOptions options, ILogger<LocalGatewayClient>? logger = null)
+        : this(GatewayHttpClientFactory.Create(Validated(options)), options, logger, meterFactory: null, ownsHttpClient: true)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class with its own connection pool and a given clock (tests).</summary>
+    internal LocalGatewayClient(LocalBatchOptions options, TimeProvider timeProvider, ILogger? logger = null)
+        : this(GatewayHttpClientFactory.Create(Validated(options)), options, logger, meterFactory: null, ownsHttpClient: true, timeProvider)
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class on an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>.</summary>
+    /// <param name="httpClient">The client to send with; its <see cref="HttpClient.BaseAddress"/> is set from the options when empty.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="logger">Where retries are logged.</param>
+    /// <param name="meterFactory">Where the <c>LocalBatch</c> meter comes from.</param>
+    /// <param name="timeProvider">The clock for delays and timeouts; <see cref="TimeProvider.System"/> when none is registered.</param>
+    /// <exception cref="OptionsValidationException">The options are not valid.</exception>
+    [ActivatorUtilitiesConstructor]
+    public LocalGatewayClient(HttpClient httpClient, IOptions<LocalBatchOptions> options, ILogger<LocalGatewayClient>? logger = null, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
+        : this(httpClient, Validated(options?.Value!), logger, meterFactory, ownsHttpClient: false, timeProvider)
+    {
+    }
+
+    private LocalGatewayClient(HttpClient httpClient, LocalBatchOptions options, ILogger? logger, IMeterFactory? meterFactory, bool ownsHttpClient, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        _http = httpClient;
+        _ownsHttpClient = ownsHttpClient;
+        _http.BaseAddress ??= GatewayHttpClientFactory.NormalizeBaseAddress(options.Endpoint);
+        Options = options;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        Metrics = meterFactory is null ? LocalBatchMetrics.Shared : new LocalBatchMetrics(meterFactory);
+        _pipeline = GatewayResiliencePipeline.Create(options, TimeProvider, _logger, Metrics);
+        _authorization = options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
+    }
+
+    /// <summary>Gets the server's base address.</summary>
+    public Uri Endpoint => _http.BaseAddress!;
+
+    /// <summary>Gets the options this client was built with.</summary>
+    internal LocalBatchOptions Options { get; }
+
+    internal LocalBatchMetrics Metrics { get; }
+
+    /// <summary>Gets the clock this client waits and measures with.</summary>
+    internal TimeProvider TimeProvider { get; }
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Generates a continuation of a prompt (<c>POST /v1/completions</c>).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the request, retries included.</param>
+    /// <returns>The server's answer.</returns>
+    /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
+    public Task<CompletionResponse> CreateCompletionAsync(CompletionRequest request, CancellationToken cancellationToken = default) =>
+        CreateCompletionAsync(request, telemetry: null, cancellationToken);
+
+    internal Task<CompletionResponse> CreateCompletionAsync(CompletionRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Model is null && Options.DefaultModel is not null)
+        {
+            request = request with { Model = Options.DefaultModel };
+        }
+
+        return PostAsync("/v1/completions", request, LocalBatchJsonContext.Default.CompletionRequest, LocalBatchJsonContext.Default.CompletionResponse, static r => r.Usage, telemetry, cancellationToken);
+    }
+
+    /// <summary>Answers a conversation (<c>POST /v1/chat/completions</c>).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the request, retries included.</param>
+    /// <returns>The server's answer.</returns>
+    /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
+    public Task<ChatCompletionResponse> CreateChatCompletionAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
+        CreateChatCompletionAsync(request, telemetry: null, cancellationToken);
+
+    internal Task<ChatCompletionResponse> CreateChatCompletionAsync(ChatCompletionRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Model is null && Options.DefaultModel is not null)
+        {
+            request = request with { Model = Options.DefaultModel };
+        }
+
+        return PostAsync("/v1/chat/completions", request, LocalBatchJsonContext.Default.ChatCompletionRequest, LocalBatchJsonContext.Default.ChatCompletionResponse, static r => r.Usage, telemetry, cancellationToken);
+    }
+
+    /// <summary>Embeds one or many texts in one call (<c>POST /v1/embeddings</c>); the server needs <c>--embeddings</c>.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the request, retries included.</param>
+    /// <returns>One vector per input.</returns>
+    /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
+    public Task<EmbeddingResponse> CreateEmbeddingsAsync(EmbeddingRequest request, CancellationToken cancellationToken = default) =>
+        CreateEmbeddingsAsync(request, telemetry: null, cancellationToken);
+
+    internal Task<EmbeddingResponse> CreateEmbeddingsAsync(EmbeddingRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Model is null && Options.DefaultModel is not null)
+        {
+            request = request with { Model = Options.DefaultModel };
+        }
+
+        return PostAsync("/v1/embeddings", request, LocalBatchJsonContext.Default.EmbeddingRequest, LocalBatchJsonContext.Default.EmbeddingResponse, static r => r.Usage, telemetry, cancellationToken);
+    }
+
+    /// <summary>Lists the loaded models (<c>GET /v1/models</c>).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The models.</returns>
+    /// <exception cref="LocalGatewayException">The request failed after every retry.</exception>
+    public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "/v1/models", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.ModelList), telemetry: null, cancellationToken);
+
+    /// <summary>Reads the server's <c>/props</c>, which tell its number of parallel slots.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The props, or <see langword="null"/> when the server (or a gateway in front of it) has no such route.</returns>
+    /// <exception cref="LocalGatewayException">The request failed after every retry.</exception>
+    public async Task<GatewayProps?> GetPropsAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SendAsync(HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), telemetry: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Asks <c>/health</c> once, without retrying: ready (200), or loading (503).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The status.</returns>
+    /// <exception cref="LocalGatewayException">The server did not answer at all.</exception>
+    public async Task<GatewayHealth> GetHealthAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, RelativePath("/health"));
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return new GatewayHealth((int)response.StatusCode, ReadHealthStatus(body));
+        }
+        catch (HttpRequestException ex)
+        {
+            throw LocalGatewayException.Unreachable("/health", _http.BaseAddress, ex);
+        }
+    }
+
+    /// <summary>
+    /// Sends any JSON body to any path (such as a Batch API line's <c>url</c> and <c>body</c>), with the same
+    /// retries, and returns the final answer whatever its status.
+    /// </summary>
+    /// <param name="path">The path, such as <c>/v1/chat/completions</c>.</param>
+    /// <param name="body">The JSON body, sent as it is.</param>
+    /// <param name="cancellationToken">Cancels the request, retries included.</param>
+    /// <returns>The final answer: a 2xx, a request error, or the last transient error once retries ran out.</returns>
+    /// <exception cref="LocalGatewayException">No usable answer: the server was unreachable, timed out, or sent a truncated body, after every retry.</exception>
+    public Task<GatewayResponse> SendAsync(string path, JsonElement body, CancellationToken cancellationToken = default) =>
+        SendAsync(path, body, telemetry: null, cancellationToken);
+
+    internal async Task<GatewayResponse> SendAsync(string path, JsonElement body, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, LocalBatchJsonContext.Default.JsonElement);
+        var started = TimeProvider.GetTimestamp();
+        try
+        {
+            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadRawAsync, telemetry, cancellationToken).ConfigureAwait(false);
+            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success: true, usage: null);
+            return response;
+        }
+        catch (LocalGatewayException ex) when (ex.StatusCode is { } status && ex.Kind != GatewayErrorKind.InvalidResponse)
+        {
+            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success: false, usage: null);
+            return new GatewayResponse(status, ErrorBodyAsJson(ex), ex.RequestId);
+        }
+    }
+
+    /// <summary>Disposes the connection pool, when this client created it.</summary>
+    public void Dispose()
+    {
+        if (_ownsHttpClient)
+        {
+            _http.Dispose();
+        }
+    }
+
+    private async Task<TResponse> PostAsync<TRequest, TResponse>(
+        string path,
+        TRequest request,
+        JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType,
+        Func<TResponse, Usage?> usage,
+        RequestTelemetry? telemetry,
+        CancellationToken cancellationToken)
+    {
+        // Serialized once, sent as often as the retries need, with a Content-Length (no chunked upload).
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            Log.SendingRequest(_logger, "POST", path, System.Text.Encoding.UTF8.GetString(bytes));
+        }
+
+        var started = TimeProvider.GetTimestamp();
+        var success = false;
+        Usage? used = null;
+        try
+        {
+            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadJsonAsync(responseType), telemetry, cancellationToken).ConfigureAwait(false);
+            success = true;
+            used = usage(response);
+            return response;
+        }
+        finally
+        {
+            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success, used);
+        }
+    }
+
+    private async Task<T> SendAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        RequestTelemetry? telemetry,
+        CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(GatewayResiliencePipeline.OperationKey, $"{method.Method} {path}");
+        try
+        {
+            var attempt = new Attempt<T>(this, method, path, content, read, telemetry);
+            return await _pipeline.ExecuteAsync(
+                static (ctx, state) => new ValueTask<T>(state.RunAsync(ctx.CancellationToken)),
+                context,
+                attempt).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw LocalGatewayException.AttemptTimedOut(path, Options.AttemptTimeout, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<T> SendOnceAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, RelativePath(path));
+        request.Headers.Authorization = _authorization;
+        if (content is not null)
+        {
+            request.Content = new ByteArrayContent(content);
+            request.Content.Headers.ContentType = JsonMediaType;
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await LocalGatewayException.FromResponseAsync(response, path, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await read(response, path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                throw LocalGatewayException.InvalidResponse(path, (int)response.StatusCode, ex);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                // The connection broke while the body was read: a dying server.
+                throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+            }
+        }
+    }
+
+    private static Func<HttpResponseMessage, string, CancellationToken, Task<T>> ReadJsonAsync<T>(JsonTypeInfo<T> typeInfo) =>
+        async (response, path, cancellationToken) =>
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                return await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken).ConfigureAwait(false)
+                    ?? throw LocalGatewayException.InvalidResponse(path, (int)response.StatusCode, cause: null);
+            }
+        };
+
+    private static async Task<GatewayResponse> ReadRawAsync(HttpResponseMessage response, string path, CancellationToken cancellationToken)
+    {
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var body = await JsonSerializer.DeserializeAsync(stream, LocalBatchJsonContext.Default.JsonElement, cancellationToken).ConfigureAwait(false);
+            return new GatewayResponse((int)response.StatusCode, body, LocalGatewayException.ReadRequestId(response));
+        }
+    }
+
+    private static JsonElement ErrorBodyAsJson(LocalGatewayException exception)
+    {
+        if (exception.ResponseBody is { Length: > 0 } text)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                return document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                // Not JSON (a proxy's page): wrapped below in llama.cpp's error shape.
+            }
+        }
+
+        var error = new GatewayErrorBody(new GatewayErrorBody.ErrorDetail(exception.StatusCode ?? 0, exception.ServerMessage ?? exception.Message, exception.ErrorType ?? "server_error"));
+        return JsonSerializer.SerializeToElement(error, LocalBatchJsonContext.Default.GatewayErrorBody);
+    }
+
+    private static string? ReadHealthStatus(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String)
+            {
+                return status.GetString();
+            }
+
+            return root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
+                ? message.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string RelativePath(string path) => path.TrimStart('/');
+
+    private static LocalBatchOptions Validated(LocalBatchOptions options)
+    {
+        LocalBatchOptionsValidator.ThrowIfInvalid(options);
+        return options;
+    }
+
+    /// <summary>One attempt's inputs, passed as state so the pipeline allocates no closure per call.</summary>
+    private sealed class Attempt<T>(
+        LocalGatewayClient client,
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        RequestTelemetry? telemetry)
+    {
+        public Task<T> RunAsync(CancellationToken cancellationToken)
+        {
+            telemetry?.AttemptStarted();
+            return client.SendOnceAsync(method, path, content, read, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace LocalBatch.Internal;
+
+/// <summary>The library's instruments, on the meter <c>LocalBatch</c>, and its activity source.</summary>
+internal sealed class LocalBatchMetrics
+{
+    public const string MeterName = "LocalBatch";
+
+    /// <summary>The activity source for batch spans.</summary>
+    public static readonly ActivitySource ActivitySource = new(MeterName);
+
+    /// <summary>The instruments on a process-wide meter, for clients built without dependency injection.</summary>
+    public static readonly LocalBatchMetrics Shared = new(meterFactory: null);
+
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _failures;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _tokens;
+    private readonly Histogram<double> _duration;
+    private readonly UpDownCounter<long> _queueDepth;
+
+    public LocalBatchMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _requests = meter.CreateCounter<long>("localbatch.requests", "{request}", "Requests sent to the gateway, counted once however often retried.");
+        _failures = meter.CreateCounter<long>("localbatch.requests.failed", "{request}", "Requests that ended without a successful answer.");
+        _retries = meter.CreateCounter<long>("localbatch.requests.retried", "{retry}", "Attempts repeated after a transient fault.");
+        _tokens = meter.CreateCounter<long>("localbatch.tokens", "{token}", "Tokens used, tagged localbatch.token.type = prompt or completion.");
+        _duration = meter.CreateHistogram<double>("localbatch.request.duration", "s", "Time from sending a request to its final answer, retries included.");
+        _queueDepth = meter.CreateUpDownCounter<long>("localbatch.queue.depth", "{request}", "Requests waiting in a RequestQueue.");
+    }
+
+    public void RecordRetry() => _retries.Add(1);
+
+    public void RecordRequest(string path, TimeSpan elapsed, bool success, Usage? usage)
+    {
+        var endpoint = new KeyValuePair<string, object?>("localbatch.endpoint", path);
+        _requests.Add(1, endpoint);
+        _duration.Record(elapsed.TotalSeconds, endpoint);
+        if (!success)
+        {
+            _failures.Add(1, endpoint);
+        }
+
+        if (usage is not null)
+        {
+            _tokens.Add(usage.PromptTokens, new KeyValuePair<string, object?>("localbatch.token.type", "prompt"));
+            _tokens.Add(usage.CompletionTokens, new KeyValuePair<string, object?>("localbatch.token.type", "completion"));
+        }
+    }
+
+    public void QueueDepthChanged(long delta) => _queueDepth.Add(delta);
+}

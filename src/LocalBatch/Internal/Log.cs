@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace LocalBatch.Internal;
+
+/// <summary>Every log line the library writes. Secrets never; request and response bodies never above Trace.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Retrying {Method} {Path} (attempt {Attempt}) in {DelayMs} ms after: {Reason}")]
+    public static partial void RetryingRequest(ILogger logger, string method, string path, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Trace, Message = "Sending {Method} {Path}: {Body}")]
+    public static partial void SendingRequest(ILogger logger, string method, string path, string body);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Using concurrency {Concurrency} ({Source})")]
+    public static partial void ConcurrencyChosen(ILogger logger, int concurrency, string source);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Batch item {Index} failed: {Error}")]
+    public static partial void BatchItemFailed(ILogger logger, int index, string error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Embedding chunk of {Count} inputs starting at {Start} is too large for the server; splitting it")]
+    public static partial void SplittingEmbeddingChunk(ILogger logger, int start, int count);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Request {RequestId} failed in the queue: {Error}")]
+    public static partial void QueuedRequestFailed(ILogger logger, string requestId, string error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Queue shutdown cancelled {Count} requests that had not finished")]
+    public static partial void QueueCancelledRemaining(ILogger logger, int count);
+}

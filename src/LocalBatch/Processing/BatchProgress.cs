@@ -1,0 +1,32 @@
+namespace LocalBatch;
+
+/// <summary>Where a running batch stands; reported through <see cref="IProgress{T}"/> as items finish.</summary>
+public sealed record BatchProgress
+{
+    /// <summary>Gets the number of items, or <see langword="null"/> when a streamed input's length is not known.</summary>
+    public int? Total { get; init; }
+
+    /// <summary>Gets the items finished so far, successful or failed.</summary>
+    public int Completed { get; init; }
+
+    /// <summary>Gets the items that finished with an error.</summary>
+    public int Failed { get; init; }
+
+    /// <summary>Gets the items sent and not yet finished.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Gets the time since the batch started.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Gets the finished items per second so far.</summary>
+    public double RequestsPerSecond { get; init; }
+
+    /// <summary>Gets the prompt tokens of the successful answers so far.</summary>
+    public long PromptTokens { get; init; }
+
+    /// <summary>Gets the generated tokens of the successful answers so far.</summary>
+    public long CompletionTokens { get; init; }
+
+    /// <summary>Gets the estimated time left at the current rate, when <see cref="Total"/> is known and something has finished.</summary>
+    public TimeSpan? EstimatedRemaining { get; init; }
+}

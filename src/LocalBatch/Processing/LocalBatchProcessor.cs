@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using LocalBatch.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LocalBatch;
+
+/// <summary>
+/// Sends many completions, chat completions or embeddings at once, keeping the server's slots full without
+/// overrunning them, and returns one outcome per input.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Completions and chat fan out under a <see cref="SemaphoreSlim"/> bound (<see cref="LocalBatchOptions.MaxConcurrency"/>,
+/// or the server's <c>total_slots</c> when it is 0). Results come back in input order, exactly one per input;
+/// one failed item never fails or cancels the others. The <c>Stream…</c> variants read their input lazily and
+/// yield results as they finish, holding O(concurrency) items in memory however long the input is.
+/// </para>
+/// <para>Embeddings go as one call with an array input, split into chunks only when it is longer than
+/// <see cref="LocalBatchOptions.MaxEmbeddingInputsPerRequest"/>.</para>
+/// <para>Thread-safe; create one per server and reuse it.</para>
+/// </remarks>
+public sealed class LocalBatchProcessor : IDisposable
+{
+    private readonly bool _ownsClient;
+    private readonly ILogger _logger;
+    private readonly Lock _concurrencyLock = new();
+    private Task<int>? _concurrency;
+
+    /// <summary>Initializes a new instance of the <see cref="LocalBatchProcessor"/> class for the server at <paramref name="endpoint"/>.</summary>
+    /// <param name="endpoint">The server's base address, such as <c>http://localhost:8080</c>.</param>
+    /// <param name="apiKey">The API key, or <see langword="null"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The endpoint or key is not valid.</exception>
+    public LocalBatchProcessor(Uri endpoint, string? apiKey = null)
+        : this(new LocalBatchOptions { Endpoint = endpoint, ApiKey = apiKey })
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LocalBatchProcessor"/> class with its own gateway client.</summary>
+    /// <param name="options">Where the server is and how to talk to it.</param>
+    /// <param name="logger">Where failures and retries are logged; none by default.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are not valid; the message lists every problem.</exception>
+    public LocalBatchProcessor(LocalBatchOptions options, ILogger<LocalBatchProcessor>? logger = null)
+        : this(new LocalGatewayClient(options), logger)
+    {
+        _ownsClient = true;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="LocalBatchProcessor"/> class on a shared gateway client (the dependency-injection way).</summary>
+    /// <param name="client">The gateway client.</param>
+    /// <param name="logger">Where failures are logged.</param>
+    [ActivatorUtilitiesConstructor]
+    public LocalBatchProcessor(LocalGatewayClient client, ILogger<LocalBatchProcessor>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Client = client;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Gets the gateway client the processor sends with.</summary>
+    public LocalGatewayClient Client { get; }
+
+    /// <summary>Completes every prompt with the same settings.</summary>
+    /// <param name="prompts">The prompts.</param>
+    /// <param name="options">The settings for every prompt; the server's defaults when <see langword="null"/>.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops new requests and aborts the ones in flight.</param>
+    /// <returns>One result per prompt, in input order.</returns>
+    /// <exception cref="OperationCanceledException">The batch was cancelled.</exception>
+    public Task<IReadOnlyList<BatchItemResult<CompletionResponse>>> ProcessBatchCompletionsAsync(
+        IEnumerable<string> prompts,
+        CompletionOptions? options = null,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var settings = options ?? new CompletionOptions();
+        return ProcessBatchCompletionsAsync(prompts.Select(settings.ToRequest), progress, cancellationToken);
+    }
+
+    /// <summary>Sends every completion request.</summary>
+    /// <param name="requests">The requests, each with its own settings.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops new requests and aborts the ones in flight.</param>
+    /// <returns>One result per request, in input order.</returns>
+    /// <exception cref="OperationCanceledException">The batch was cancelled.</exception>
+    public Task<IReadOnlyList<BatchItemResult<CompletionResponse>>> ProcessBatchCompletionsAsync(
+        IEnumerable<CompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        ProcessBatchAsync(requests, CompletionOperation, "/v1/completions", progress, cancellationToken);
+
+    /// <summary>Sends every chat completion request.</summary>
+    /// <param name="requests">The requests.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops new requests and aborts the ones in flight.</param>
+    /// <returns>One result per request, in input order.</returns>
+    /// <exception cref="OperationCanceledException">The batch was cancelled.</exception>
+    public Task<IReadOnlyList<BatchItemResult<ChatCompletionResponse>>> ProcessBatchChatCompletionsAsync(
+        IEnumerable<ChatCompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        ProcessBatchAsync(requests, ChatOperation, "/v1/chat/completions", progress, cancellationToken);
+
+    /// <summary>Sends completion requests read lazily from <paramref name="requests"/>, yielding each result as it finishes.</summary>
+    /// <param name="requests">The requests; read only as slots free up.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops the batch.</param>
+    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
+    public IAsyncEnumerable<BatchItemResult<CompletionResponse>> StreamBatchCompletionsAsync(
+        IEnumerable<CompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        StreamBatchCompletionsAsync(ToAsync(requests), progress, cancellationToken);
+
+    /// <summary>Sends completion requests read lazily from <paramref name="requests"/>, yielding each result as it finishes.</summary>
+    /// <param name="requests">The requests; read only as slots free up.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops the batch.</param>
+    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
+    public IAsyncEnumerable<BatchItemResult<CompletionResponse>> StreamBatchCompletionsAsync(
+        IAsyncEnumerable<CompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        StreamResultsAsync(requests, CompletionOperation, "/v1/completions", progress, cancellationToken);
+
+    /// <summary>Sends chat requests read lazily from <paramref name="requests"/>, yielding each result as it finishes.</summary>
+    /// <param name="requests">The requests; read only as slots free up.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops the batch.</param>
+    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
+    public IAsyncEnumerable<BatchItemResult<ChatCompletionResponse>> StreamBatchChatCompletionsAsync(
+        IEnumerable<ChatCompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        StreamBatchChatCompletionsAsync(ToAsync(requests), progress, cancellationToken);
+
+    /// <summary>Sends chat requests read lazily from <paramref name="requests"/>, yielding each result as it finishes.</summary>
+    /// <param name="requests">The requests; read only as slots free up.</param>
+    /// <param name="progress">Receives progress as items finish.</param>
+    /// <param name="cancellationToken">Stops the batch.</param>
+    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
+    public IAsyncEnumerable<BatchItemResult<ChatCompletionResponse>> StreamBatchChatCompletionsAsync(
+        IAsyncEnumerable<ChatCompletionRequest> requests,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        StreamResultsAsync(requests, ChatOperation, "/v1/chat/completions", progress, cancellationToken);
+
+    /// <summary>
+    /// Embeds every text: one <c>/v1/embeddings</c> call with an array input, or several concurrent chunks of
+    /// <see cref="LocalBatchOptions.MaxEmbeddingInputsPerRequest"/> when there are more, merged back in input order.
+    /// </summary>
+    /// <param name="texts">The texts.</param>
+    /// <param name="options">The model and encoding.</param>
+    /// <param name="cancellationToken">Cancels the batch.</param>
+    /// <returns>One vector per text; <c>Data[i].Index == i</c>; the usage is the sum over the chunks.</returns>
+    /// <exception cref="LocalGatewayException">
+    /// A chunk failed. When the server calls a chunk too large to process, the chunk is split and retried in halves;
+    /// a single text that is still too large fails with its index in the message.
+    /// </exception>
+    public async Task<EmbeddingResponse> ProcessBatchEmbeddingsAsync(
+        IEnumerable<string> texts,
+        EmbeddingOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var inputs = texts as IReadOnlyList<string> ?? [.. texts];
+        using var activity = LocalBatchMetrics.ActivitySource.StartActivity("localbatch.embeddings");
+        activity?.SetTag("localbatch.items", inputs.Count);
+        var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
+        var batcher = new EmbeddingBatcher(Client, options ?? new EmbeddingOptions(), _logger);
+        return await batcher.EmbedAsync(inputs, Client.Options.MaxEmbeddingInputsPerRequest, concurrency, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Returns the number of requests a batch keeps in flight: <see cref="LocalBatchOptions.MaxConcurrency"/> when set,
+    /// else the server's <c>total_slots</c> (read once), else <see cref="LocalBatchOptions.FallbackConcurrency"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the look-up.</param>
+    /// <returns>The bound.</returns>
+    public Task<int> GetConcurrencyAsync(CancellationToken cancellationToken = default)
+    {
+        if (Client.Options.MaxConcurrency > 0)
+        {
+            return Task.FromResult(Client.Options.MaxConcurrency);
+        }
+
+        lock (_concurrencyLock)
+        {
+            if (_concurrency is null || _concurrency.IsFaulted || _concurrency.IsCanceled)
+            {
+                _concurrency = ResolveConcurrencyAsync(cancellationToken);
+            }
+
+            return _concurrency;
+        }
+    }
+
+    /// <summary>Disposes the gateway client, when this processor created it.</summary>
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            Client.Dispose();
+        }
+    }
+
+    /// <summary>Runs raw requests (such as Batch API lines) lazily, yielding each request with its outcome as it finishes.</summary>
+    internal async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> StreamAsync<TRequest, TResult>(
+        IAsyncEnumerable<TRequest> requests,
+        BatchOperation<TRequest, TResult> operation,
+        string endpoint,
+        int? total,
+        IProgress<BatchProgress>? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TResult : class
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        using var activity = StartBatchActivity(endpoint, total);
+        var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
+        var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider);
+        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+
+        tracker.Report();
+    }
+
+    private BatchOperation<CompletionRequest, CompletionResponse> CompletionOperation =>
+        new(Client.CreateCompletionAsync, static r => r.Usage);
+
+    private BatchOperation<ChatCompletionRequest, ChatCompletionResponse> ChatOperation =>
+        new(Client.CreateChatCompletionAsync, static r => r.Usage);
+
+    private async Task<IReadOnlyList<BatchItemResult<TResult>>> ProcessBatchAsync<TRequest, TResult>(
+        IEnumerable<TRequest> requests,
+        BatchOperation<TRequest, TResult> operation,
+        string endpoint,
+        IProgress<BatchProgress>? progress,
+        CancellationToken cancellationToken)
+        where TResult : class
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var items = requests as IReadOnlyList<TRequest> ?? [.. requests];
+        using var activity = StartBatchActivity(endpoint, items.Count);
+        var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
+        var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider);
+        var timeProvider = Client.TimeProvider;
+
+        // The design's fan-out: every item waits for one of N slots; Task.WhenAll gathers them in input order.
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        var tasks = new Task<BatchItemResult<TResult>>[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            tasks[i] = RunInSlotAsync(i, items[i]);
+        }
+
+        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        tracker.Report();
+        activity?.SetTag("localbatch.failed", tracker.Snapshot().Failed);
+        return results;
+
+        async Task<BatchItemResult<TResult>> RunInSlotAsync(int index, TRequest request)
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await operation.RunAsync(index, request, tracker, _logger, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<BatchItemResult<TResult>> StreamResultsAsync<TRequest, TResult>(
+        IAsyncEnumerable<TRequest> requests,
+        BatchOperation<TRequest, TResult> operation,
+        string endpoint,
+        IProgress<BatchProgress>? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TResult : class
+    {
+        await foreach (var (_, result) in StreamAsync(requests, operation, endpoint, total: null, progress, cancellationToken).ConfigureAwait(false))
+        {
+            yield return result;
+        }
+    }
+
+    private async Task<int> ResolveConcurrencyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var props = await Client.GetPropsAsync(cancellationToken).ConfigureAwait(false);
+            if (props is { TotalSlots: > 0 })
+            {
+                Log.ConcurrencyChosen(_logger, props.TotalSlots, "total_slots from /props");
+                return props.TotalSlots;
+            }
+
+            Log.ConcurrencyChosen(_logger, LocalBatchOptions.FallbackConcurrency, "the gateway has no /props");
+            return LocalBatchOptions.FallbackConcurrency;
+        }
+        catch (LocalGatewayException ex) when (ex.Kind == GatewayErrorKind.Request)
+        {
+            Log.ConcurrencyChosen(_logger, LocalBatchOptions.FallbackConcurrency, $"/props refused: {ex.StatusCode}");
+            return LocalBatchOptions.FallbackConcurrency;
+        }
+    }
+
+    private static Activity? StartBatchActivity(string endpoint, int? total)
+    {
+        var activity = LocalBatchMetrics.ActivitySource.StartActivity("localbatch.batch");
+        activity?.SetTag("localbatch.endpoint", endpoint);
+        if (total is { } count)
+        {
+            activity?.SetTag("localbatch.items", count);
+        }
+
+        return activity;
+    }
+
+    private static async IAsyncEnumerable<T> ToAsync<T>(IEnumerable<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        foreach (var item in items)
+        {
+            yield return item;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+}
