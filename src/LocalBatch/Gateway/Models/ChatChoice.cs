@@ -20,5 +20,5 @@ public sealed record ChatChoice
 
     /// <summary>Gets any other fields (<c>logprobs</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -37,5 +37,5 @@ public sealed record ChatCompletionRequest
 
     /// <summary>Gets any other fields, sent as they are.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -36,7 +36,7 @@ public sealed record ChatCompletionResponse
 
     /// <summary>Gets any other fields (llama.cpp's <c>timings</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 
     /// <summary>Gets the content of the first choice's message, or <see langword="null"/> when there is none.</summary>
     [JsonIgnore]

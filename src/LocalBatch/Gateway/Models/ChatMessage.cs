@@ -16,7 +16,7 @@ public sealed record ChatMessage
 
     /// <summary>Gets any other fields (<c>name</c>, <c>tool_calls</c>, <c>reasoning_content</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 
     /// <summary>Creates a <c>system</c> message.</summary>
     /// <param name="content">The instructions.</param>

@@ -41,5 +41,5 @@ public sealed record CompletionRequest
 
     /// <summary>Gets any other fields, sent as they are (llama.cpp's own sampling settings, for example).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

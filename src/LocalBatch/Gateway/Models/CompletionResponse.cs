@@ -36,7 +36,7 @@ public sealed record CompletionResponse
 
     /// <summary>Gets any other fields (llama.cpp's <c>timings</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 
     /// <summary>Gets the text of the first choice, or <see langword="null"/> when there is none.</summary>
     [JsonIgnore]

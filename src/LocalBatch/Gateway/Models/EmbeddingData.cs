@@ -22,5 +22,5 @@ public sealed record EmbeddingData
 
     /// <summary>Gets any other fields.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

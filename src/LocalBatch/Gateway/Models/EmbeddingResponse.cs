@@ -24,5 +24,5 @@ public sealed record EmbeddingResponse
 
     /// <summary>Gets any other fields.</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -20,5 +20,5 @@ public sealed record GatewayProps
 
     /// <summary>Gets any other fields (<c>default_generation_settings</c>, <c>chat_template</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

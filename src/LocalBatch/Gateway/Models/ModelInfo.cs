@@ -24,5 +24,5 @@ public sealed record ModelInfo
 
     /// <summary>Gets any other fields (llama.cpp's <c>meta</c> with <c>n_ctx</c>, <c>n_embd</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

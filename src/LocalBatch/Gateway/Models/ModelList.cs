@@ -16,5 +16,5 @@ public sealed record ModelList
 
     /// <summary>Gets any other fields (llama.cpp's <c>models</c> list, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

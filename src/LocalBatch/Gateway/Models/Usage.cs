@@ -20,5 +20,5 @@ public sealed record Usage
 
     /// <summary>Gets any other fields (<c>prompt_tokens_details</c>, …).</summary>
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? AdditionalProperties { get; init; }
+    public IDictionary<string, JsonElement>? AdditionalProperties { get; set; }
 }

@@ -1,0 +1,429 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LocalBatch.Tests.Support;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using RichardSzalay.MockHttp;
+
+namespace LocalBatch.Tests.Gateway;
+
+public sealed class LocalGatewayClientTests
+{
+    private const string Completions = MockGateway.BaseUrl + "/v1/completions";
+
+    [Fact]
+    public async Task CreateCompletionAsync_ReferenceAnswer_ParsesFieldsAndKeepsUnknownOnes()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, Completions).Respond("application/json", ReferenceResponses.Completion);
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "Hello", MaxTokens = 16 });
+
+        Assert.Equal("chatcmpl-Um7fjWpGo4M9HzoQpQY672RuuM9QHj9Q", response.Id);
+        Assert.Equal("text_completion", response.Object);
+        Assert.Equal("tiny.gguf", response.Model);
+        Assert.Equal("ulpembre genom", response.Text);
+        Assert.Equal("length", response.Choices[0].FinishReason);
+        Assert.Equal(18, response.Usage!.TotalTokens);
+        Assert.True(response.AdditionalProperties!.ContainsKey("timings"));
+        Assert.Equal(1, response.Usage.AdditionalProperties!["prompt_tokens_details"].GetProperty("cached_tokens").GetInt32());
+        Assert.True(response.Choices[0].AdditionalProperties!.ContainsKey("logprobs"));
+    }
+
+    [Fact]
+    public async Task CreateChatCompletionAsync_ReferenceAnswer_ParsesMessage()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/chat/completions").Respond("application/json", ReferenceResponses.Chat);
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatMessage.User("Hi")] });
+
+        Assert.Equal("assistant", response.Choices[0].Message!.Role);
+        Assert.Equal("timestamp guardreland", response.Content);
+        Assert.Equal(66, response.Usage!.TotalTokens);
+    }
+
+    [Fact]
+    public async Task CreateEmbeddingsAsync_ArrayInput_SendsArrayAndParsesVectors()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/embeddings")
+            .WithPartialContent("\"input\":[\"one\",\"two\"]")
+            .Respond("application/json", ReferenceResponses.Embeddings);
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateEmbeddingsAsync(new EmbeddingRequest { Input = ["one", "two"] });
+
+        Assert.Equal(2, response.Data.Count);
+        Assert.Equal([0.1911f, -0.2421f], response.Data[0].Embedding);
+        Assert.Equal(1, response.Data[1].Index);
+        Assert.Equal(6, response.Usage!.PromptTokens);
+    }
+
+    [Fact]
+    public async Task CreateEmbeddingsAsync_Base64Answer_DecodesLittleEndianFloats()
+    {
+        float[] vector = [1.5f, -2.25f, 0.125f];
+        var bytes = new byte[vector.Length * 4];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), vector[i]);
+        }
+
+        var body = $$"""{"model":"m","object":"list","usage":{"prompt_tokens":1,"total_tokens":1},"data":[{"embedding":"{{Convert.ToBase64String(bytes)}}","index":0,"object":"embedding","encoding_format":"base64"}]}""";
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/embeddings").WithPartialContent("\"encoding_format\":\"base64\"").Respond("application/json", body);
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateEmbeddingsAsync(new EmbeddingRequest { Input = ["x"], EncodingFormat = "base64" });
+
+        Assert.Equal(vector, response.Data[0].Embedding);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_ApiKeyAndDefaultModel_SendsBearerAndModel()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, Completions)
+            .WithHeaders("Authorization", "Bearer sk-secret-123")
+            .WithPartialContent("\"model\":\"qwen3\"")
+            .Respond("application/json", ReferenceResponses.Completion);
+        using var client = MockGateway.CreateClient(mock, o =>
+        {
+            o.ApiKey = "sk-secret-123";
+            o.DefaultModel = "qwen3";
+        });
+
+        var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "Hello" });
+
+        Assert.NotNull(response.Id);
+    }
+
+    [Fact]
+    public void CompletionRequest_UnknownFields_SurviveRoundTrip()
+    {
+        const string json = """{"prompt":"p","max_tokens":5,"top_k":40,"grammar":"root ::= \"a\"","json_schema":{"type":"object"},"cache_prompt":true}""";
+
+        var request = JsonSerializer.Deserialize(json, Internal.LocalBatchJsonContext.Default.CompletionRequest)!;
+        var written = JsonSerializer.Serialize(request, Internal.LocalBatchJsonContext.Default.CompletionRequest);
+
+        Assert.Equal("p", request.Prompt);
+        Assert.Equal(5, request.MaxTokens);
+        using var document = JsonDocument.Parse(written);
+        Assert.Equal(40, document.RootElement.GetProperty("top_k").GetInt32());
+        Assert.Equal("root ::= \"a\"", document.RootElement.GetProperty("grammar").GetString());
+        Assert.Equal("object", document.RootElement.GetProperty("json_schema").GetProperty("type").GetString());
+        Assert.True(document.RootElement.GetProperty("cache_prompt").GetBoolean());
+    }
+
+    [Fact]
+    public void EmbeddingRequest_SingleStringInput_ReadsAsOneItemList()
+    {
+        var request = JsonSerializer.Deserialize("""{"input":"hello","dimensions":8}""", Internal.LocalBatchJsonContext.Default.EmbeddingRequest)!;
+
+        Assert.Equal(["hello"], request.Input);
+        Assert.Equal(8, request.AdditionalProperties!["dimensions"].GetInt32());
+    }
+
+    [Theory]
+    [InlineData(400, "invalid_request_error", "'messages' is required")]
+    [InlineData(401, "authentication_error", "Invalid API Key")]
+    [InlineData(404, "not_found_error", "File Not Found")]
+    [InlineData(400, "exceed_context_size_error", "request (601 tokens) exceeds the available context size (512 tokens), try increasing it")]
+    [InlineData(500, "server_error", "input (601 tokens) is too large to process. increase the physical batch size (current batch size: 512)")]
+    [InlineData(500, "server_error", "[json.exception.parse_error.101] parse error at line 1, column 19")]
+    [InlineData(500, "server_error", "\\\"prompt\\\" must not be empty")]
+    [InlineData(501, "not_supported_error", "This server does not support embeddings.")]
+    public async Task CreateCompletionAsync_PermanentError_IsNotRetriedAndCarriesDetails(int status, string type, string message)
+    {
+        using var mock = new MockHttpMessageHandler();
+        var request = mock.When(HttpMethod.Post, Completions).Respond((HttpStatusCode)status, "application/json", MockGateway.ErrorBody(status, type, message));
+        using var client = MockGateway.CreateClient(mock);
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
+
+        Assert.Equal(1, mock.GetMatchCount(request));
+        Assert.Equal(status, ex.StatusCode);
+        Assert.Equal(type, ex.ErrorType);
+        Assert.Equal(GatewayErrorKind.Request, ex.Kind);
+        Assert.False(ex.IsTransient);
+        Assert.Equal("/v1/completions", ex.Path);
+        Assert.Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        Assert.Contains(type, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(408)]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    public async Task CreateCompletionAsync_TransientStatusThenSuccess_Retries(int status)
+    {
+        using var mock = new MockHttpMessageHandler();
+        var calls = 0;
+        mock.When(HttpMethod.Post, Completions).Respond(_ => Interlocked.Increment(ref calls) == 1
+            ? Json((HttpStatusCode)status, MockGateway.ErrorBody(status, "unavailable_error", "Loading model"))
+            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
+
+        Assert.Equal(2, calls);
+        Assert.Equal("ulpembre genom", response.Text);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_TransientStatusPersists_FailsAfterAllAttempts()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var request = mock.When(HttpMethod.Post, Completions).Respond(HttpStatusCode.ServiceUnavailable, "application/json", MockGateway.ErrorBody(503, "unavailable_error", "Loading model"));
+        using var client = MockGateway.CreateClient(mock, o => o.MaxRetryAttempts = 4);
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
+
+        Assert.Equal(5, mock.GetMatchCount(request));
+        Assert.Equal(503, ex.StatusCode);
+        Assert.Equal(GatewayErrorKind.Server, ex.Kind);
+        Assert.Equal("Loading model", ex.ServerMessage);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_TruncatedBodyThenValid_Retries()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var calls = 0;
+        mock.When(HttpMethod.Post, Completions).Respond(_ => Interlocked.Increment(ref calls) == 1
+            ? Json(HttpStatusCode.OK, ReferenceResponses.Completion[..80])
+            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+        using var client = MockGateway.CreateClient(mock);
+
+        var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
+
+        Assert.Equal(2, calls);
+        Assert.NotNull(response.Text);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_BodyAlwaysTruncated_FailsAsInvalidResponse()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var request = mock.When(HttpMethod.Post, Completions).Respond("application/json", "{\"choices\":[{\"text\":\"abc");
+        using var client = MockGateway.CreateClient(mock, o => o.MaxRetryAttempts = 2);
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
+
+        Assert.Equal(3, mock.GetMatchCount(request));
+        Assert.Equal(GatewayErrorKind.InvalidResponse, ex.Kind);
+        Assert.IsType<JsonException>(ex.InnerException, exactMatch: false);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_ConnectionRefused_RetriesThenFailsUnreachable()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var request = mock.When(HttpMethod.Post, Completions).Throw(new HttpRequestException("Connection refused (127.0.0.1:8080)"));
+        using var client = MockGateway.CreateClient(mock, o => o.MaxRetryAttempts = 2);
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
+
+        Assert.Equal(3, mock.GetMatchCount(request));
+        Assert.Equal(GatewayErrorKind.Unreachable, ex.Kind);
+        Assert.Null(ex.StatusCode);
+        Assert.Contains("127.0.0.1:8080", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateCompletionAsync_429WithRetryAfter_WaitsWhatTheServerAsks()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new ListLogger<LocalGatewayClient>();
+        using var mock = new MockHttpMessageHandler();
+        var calls = 0;
+        mock.When(HttpMethod.Post, Completions).Respond(_ =>
+        {
+            if (Interlocked.Increment(ref calls) > 1)
+            {
+                return Json(HttpStatusCode.OK, ReferenceResponses.Completion);
+            }
+
+            var response = Json(HttpStatusCode.TooManyRequests, MockGateway.ErrorBody(429, "rate_limit_error", "slow down"));
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(2));
+            return response;
+        });
+        using var client = MockGateway.CreateClient(mock, o => o.MaxRetryDelay = TimeSpan.FromSeconds(30), logger, time);
+
+        var pending = client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
+        await logger.WaitForAsync("Retrying POST /v1/completions");
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(1, Volatile.Read(ref calls));
+        for (var i = 0; i < 100 && !pending.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Yield();
+        }
+
+        await pending;
+        Assert.Equal(2, calls);
+        Assert.Contains(logger.Lines, line => line.Contains("in 2000 ms", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Exceptions_WithApiKey_NeverContainTheKey()
+    {
+        const string key = "sk-very-secret-key-987";
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, Completions).Respond(HttpStatusCode.Unauthorized, "application/json", MockGateway.ErrorBody(401, "authentication_error", "Invalid API Key"));
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/chat/completions").Throw(new HttpRequestException("Connection reset by peer"));
+        var logger = new ListLogger<LocalGatewayClient>();
+        using var client = MockGateway.CreateClient(mock, o => o.ApiKey = key, logger);
+
+        var unauthorized = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
+        var unreachable = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatMessage.User("x")] }));
+
+        Assert.Contains("ApiKey", unauthorized.Message, StringComparison.Ordinal);
+        foreach (var text in new[] { unauthorized.ToString(), unreachable.ToString(), string.Join('\n', logger.Lines), client.ToString()! })
+        {
+            Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task GetPropsAsync_ServerHasProps_ReturnsTotalSlots()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Get, MockGateway.BaseUrl + "/props").Respond("application/json", ReferenceResponses.Props);
+        using var client = MockGateway.CreateClient(mock);
+
+        var props = await client.GetPropsAsync();
+
+        Assert.Equal(4, props!.TotalSlots);
+        Assert.Equal("b9596-18ef86ec", props.BuildInfo);
+        Assert.True(props.AdditionalProperties!.ContainsKey("default_generation_settings"));
+    }
+
+    [Fact]
+    public async Task GetPropsAsync_GatewayWithoutProps_ReturnsNull()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Get, MockGateway.BaseUrl + "/props").Respond(HttpStatusCode.NotFound, "application/json", """{"error":{"message":"File Not Found","type":"not_found_error","code":404}}""");
+        using var client = MockGateway.CreateClient(mock);
+
+        Assert.Null(await client.GetPropsAsync());
+    }
+
+    [Fact]
+    public async Task ListModelsAsync_ReferenceAnswer_ParsesModels()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Get, MockGateway.BaseUrl + "/v1/models").Respond("application/json", ReferenceResponses.Models);
+        using var client = MockGateway.CreateClient(mock);
+
+        var models = await client.ListModelsAsync();
+
+        Assert.Equal("tiny.gguf", models.Data[0].Id);
+        Assert.Equal("llamacpp", models.Data[0].OwnedBy);
+        Assert.True(models.Data[0].AdditionalProperties!.ContainsKey("meta"));
+    }
+
+    [Fact]
+    public async Task GetHealthAsync_Loading_ReportsNotReadyWithoutRetrying()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var request = mock.When(HttpMethod.Get, MockGateway.BaseUrl + "/health").Respond(HttpStatusCode.ServiceUnavailable, "application/json", """{"error":{"message":"Loading model","type":"unavailable_error","code":503}}""");
+        using var client = MockGateway.CreateClient(mock);
+
+        var health = await client.GetHealthAsync();
+
+        Assert.False(health.IsReady);
+        Assert.Equal("Loading model", health.Status);
+        Assert.Equal(1, mock.GetMatchCount(request));
+    }
+
+    [Fact]
+    public async Task SendAsync_RequestError_ReturnsStatusAndBodyWithoutThrowing()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/chat/completions").Respond(HttpStatusCode.BadRequest, "application/json", MockGateway.ErrorBody(400, "invalid_request_error", "'messages' is required"));
+        using var client = MockGateway.CreateClient(mock);
+        using var body = JsonDocument.Parse("""{"model":"x"}""");
+
+        var response = await client.SendAsync("/v1/chat/completions", body.RootElement);
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.False(response.IsSuccess);
+        Assert.Equal("invalid_request_error", response.Body.GetProperty("error").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task SendAsync_TransientThenSuccess_RetriesAndReturnsBody()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var calls = 0;
+        mock.When(HttpMethod.Post, Completions).WithPartialContent("\"top_k\":40").Respond(_ => Interlocked.Increment(ref calls) == 1
+            ? Json(HttpStatusCode.BadGateway, "<html>bad gateway</html>")
+            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+        using var client = MockGateway.CreateClient(mock);
+        using var body = JsonDocument.Parse("""{"prompt":"x","top_k":40}""");
+
+        var response = await client.SendAsync("/v1/completions", body.RootElement);
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal(2, calls);
+        Assert.Equal("text_completion", response.Body.GetProperty("object").GetString());
+    }
+
+    [Fact]
+    public async Task SendAsync_TransientPersists_ReturnsLastAnswerAsJson()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, Completions).Respond(HttpStatusCode.BadGateway, "text/html", "<html>bad gateway</html>");
+        using var client = MockGateway.CreateClient(mock, o => o.MaxRetryAttempts = 1);
+        using var body = JsonDocument.Parse("""{"prompt":"x"}""");
+
+        var response = await client.SendAsync("/v1/completions", body.RootElement);
+
+        Assert.Equal(502, response.StatusCode);
+        Assert.Equal(502, response.Body.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("bad gateway", response.Body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Endpoint_WithPathPrefix_KeepsThePrefix()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, "http://127.0.0.1:8080/llm/v1/completions").Respond("application/json", ReferenceResponses.Completion);
+        using var client = new LocalGatewayClient(new HttpClient(mock), Options.Create(MockGateway.FastOptions(o => o.Endpoint = new Uri("http://127.0.0.1:8080/llm"))));
+
+        var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
+
+        Assert.NotNull(response.Text);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ReportsEveryProblem()
+    {
+        var options = new LocalBatchOptions
+        {
+            Endpoint = new Uri("ftp://example/"),
+            MaxConcurrency = -1,
+            RetryBaseDelay = TimeSpan.Zero,
+            MaxEmbeddingInputsPerRequest = 0,
+            ApiKey = "has space",
+        };
+
+        var ex = Assert.Throws<OptionsValidationException>(() => new LocalGatewayClient(options));
+
+        Assert.Equal(5, ex.Failures.Count());
+        Assert.Contains(ex.Failures, f => f.Contains("Endpoint", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("MaxConcurrency", StringComparison.Ordinal));
+        Assert.DoesNotContain("has space", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
+        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+}
