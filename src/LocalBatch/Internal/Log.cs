@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Queue shutdown cancelled {Count} requests that had not finished")]
     public static partial void QueueCancelledRemaining(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Batch {BatchId} stopped on an unexpected error")]
+    public static partial void BatchRunFailed(ILogger logger, string batchId, Exception exception);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Resuming batch {BatchId} ({Status})")]
+    public static partial void ResumingBatch(ILogger logger, string batchId, string status);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "Batch {BatchId} is being run by another process; not resumed here")]
+    public static partial void BatchLockedElsewhere(ILogger logger, string batchId);
 }

@@ -1,0 +1,489 @@
+using System.Collections.Concurrent;
+using LocalBatch.Internal;
+using LocalBatch.Internal.Batches;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LocalBatch.Batches;
+
+/// <summary>
+/// The OpenAI Batch API, run locally against a llama.cpp server: create, list, retrieve and cancel batches
+/// and read their results, in OpenAI's object and JSONL formats, with state and results on disk.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every batch lives in its own folder of <see cref="BatchJobManagerOptions.StoreDirectory"/>. Results are
+/// appended as requests finish; state changes are written atomically. After a crash or kill at any moment, a
+/// new manager on the same store resumes unfinished batches: a torn last line is repaired, every
+/// <c>custom_id</c> already answered is skipped, and the rest run — none is lost or answered twice.
+/// </para>
+/// <para>Disposing the manager stops its running batches without cancelling them: they resume next time.</para>
+/// </remarks>
+public sealed class BatchJobManager : IAsyncDisposable
+{
+    private const int MaxMetadataPairs = 16;
+
+    private readonly LocalBatchProcessor _processor;
+    private readonly BatchJobManagerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly BatchStore _store;
+    private readonly ConcurrentDictionary<string, BatchRunner> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _startGate = new(1, 1);
+    private bool _started;
+    private int _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="BatchJobManager"/> class.</summary>
+    /// <param name="processor">The processor that sends the requests (its concurrency bound applies).</param>
+    /// <param name="options">Where the store is and its limits; the defaults when <see langword="null"/>.</param>
+    /// <param name="logger">Where resumes and failures are logged.</param>
+    /// <param name="timeProvider">The clock for timestamps and expiry; <see cref="TimeProvider.System"/> by default.</param>
+    /// <exception cref="ArgumentException">The options are not valid.</exception>
+    public BatchJobManager(LocalBatchProcessor processor, BatchJobManagerOptions? options = null, ILogger<BatchJobManager>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        _processor = processor;
+        _options = options ?? new BatchJobManagerOptions();
+        if (string.IsNullOrWhiteSpace(_options.StoreDirectory))
+        {
+            throw new ArgumentException("BatchJobManagerOptions.StoreDirectory is required.", nameof(options));
+        }
+
+        if (_options.MaxLinesPerBatch < 1)
+        {
+            throw new ArgumentException($"BatchJobManagerOptions.MaxLinesPerBatch must be at least 1; got {_options.MaxLinesPerBatch}.", nameof(options));
+        }
+
+        if (_options.CompletionWindowDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"BatchJobManagerOptions.CompletionWindowDuration must be positive; got {_options.CompletionWindowDuration}.", nameof(options));
+        }
+
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _store = new BatchStore(_options.StoreDirectory);
+    }
+
+    /// <summary>Gets the full path of the store directory.</summary>
+    public string StoreDirectory => _store.Root;
+
+    /// <summary>
+    /// Validates an input JSONL stream, stores it, and starts the batch. An input with problems gives a batch in
+    /// status <see cref="BatchStatus.Failed"/> whose <see cref="BatchJob.Errors"/> lists every one, and sends nothing.
+    /// </summary>
+    /// <param name="input">The JSONL input, one request a line.</param>
+    /// <param name="endpoint">The endpoint of every line; <see langword="null"/> takes it from the first line.</param>
+    /// <param name="options">The completion window and metadata.</param>
+    /// <param name="cancellationToken">Cancels the creation (not the batch).</param>
+    /// <returns>The new batch: <see cref="BatchStatus.InProgress"/>, or <see cref="BatchStatus.Failed"/> with its errors.</returns>
+    /// <exception cref="ArgumentException">The endpoint, completion window or metadata is not valid.</exception>
+    public async Task<BatchJob> CreateAsync(Stream input, string? endpoint = null, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options ??= new BatchCreateOptions();
+        ValidateArguments(endpoint, options);
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+
+        var id = BatchStore.NewBatchId();
+        var directory = _store.DirectoryOf(id);
+        Directory.CreateDirectory(directory);
+        var inputPath = _store.InputPath(id);
+        var temp = inputPath + ".tmp";
+        BatchInputValidator.Result validation;
+        var copy = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        await using (copy.ConfigureAwait(false))
+        {
+            validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
+            copy.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, inputPath, overwrite: true);
+        var now = _time.GetUtcNow();
+        var job = new BatchJob
+        {
+            Id = id,
+            Endpoint = validation.Endpoint ?? endpoint ?? BatchInputValidator.SupportedEndpoints[1],
+            InputFileId = BatchFileIds.Input(id),
+            CompletionWindow = options.CompletionWindow,
+            CreatedAt = now.ToUnixTimeSeconds(),
+            ExpiresAt = (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
+            Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
+            RequestCounts = new BatchRequestCounts(validation.LineCount, 0, 0),
+        };
+
+        if (validation.Errors.Count > 0)
+        {
+            job = job with
+            {
+                Status = BatchStatus.Failed,
+                FailedAt = now.ToUnixTimeSeconds(),
+                Errors = new BatchErrors(validation.Errors),
+                RequestCounts = new BatchRequestCounts(0, 0, 0),
+            };
+            await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+            return job;
+        }
+
+        job = job with { Status = BatchStatus.InProgress, InProgressAt = now.ToUnixTimeSeconds() };
+        await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+        return StartRunner(job)?.Current ?? job;
+    }
+
+    /// <summary>Creates a batch from a JSONL file.</summary>
+    /// <param name="path">The input file.</param>
+    /// <param name="endpoint">The endpoint of every line; <see langword="null"/> takes it from the first line.</param>
+    /// <param name="options">The completion window and metadata.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The new batch.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public async Task<BatchJob> CreateFromFileAsync(string path, string? endpoint = null, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await CreateAsync(stream, endpoint, options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gets a batch's current state.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The batch.</returns>
+    /// <exception cref="ArgumentException">The id is not a batch id.</exception>
+    /// <exception cref="KeyNotFoundException">No such batch in the store.</exception>
+    public async Task<BatchJob> RetrieveAsync(string batchId, CancellationToken cancellationToken = default)
+    {
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        _ = _store.DirectoryOf(batchId);
+        if (_running.TryGetValue(batchId, out var runner))
+        {
+            return runner.Current;
+        }
+
+        return await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false)
+            ?? throw new KeyNotFoundException($"No batch '{batchId}' in the store {_store.Root}.");
+    }
+
+    /// <summary>Lists batches, newest first, a page at a time.</summary>
+    /// <param name="after">The last id of the previous page, or <see langword="null"/> for the first page.</param>
+    /// <param name="limit">The page size, 1 to 100.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The page.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not between 1 and 100.</exception>
+    public async Task<BatchPage> ListAsync(string? after = null, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 100);
+        await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        var all = new List<BatchJob>();
+        foreach (var id in _store.ListIds())
+        {
+            all.Add(_running.TryGetValue(id, out var runner) ? runner.Current : await RetrieveAsync(id, cancellationToken).ConfigureAwait(false));
+        }
+
+        // Newest first; ids break ties between batches created in the same second.
+        all.Sort(static (a, b) => b.CreatedAt != a.CreatedAt ? b.CreatedAt.CompareTo(a.CreatedAt) : string.CompareOrdinal(b.Id, a.Id));
+        var start = 0;
+        if (after is not null)
+        {
+            var position = all.FindIndex(job => job.Id == after);
+            start = position < 0 ? all.Count : position + 1;
+        }
+
+        var page = all.Skip(start).Take(limit).ToList();
+        return new BatchPage(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < all.Count);
+    }
+
+    /// <summary>
+    /// Cancels a batch: no new requests start, in-flight ones are aborted, finished results are kept, and every
+    /// request that did not run is recorded in the error file with code <c>batch_cancelled</c>.
+    /// </summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Cancels the wait for the batch to reach <see cref="BatchStatus.Cancelled"/>.</param>
+    /// <returns>The batch, <see cref="BatchStatus.Cancelling"/> or already <see cref="BatchStatus.Cancelled"/>.</returns>
+    /// <exception cref="InvalidOperationException">The batch has already ended.</exception>
+    /// <exception cref="KeyNotFoundException">No such batch.</exception>
+    public async Task<BatchJob> CancelAsync(string batchId, CancellationToken cancellationToken = default)
+    {
+        var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (job.IsTerminal)
+        {
+            throw new InvalidOperationException($"Batch '{batchId}' is already {BatchStatusNames.Of(job.Status)} and cannot be cancelled.");
+        }
+
+        if (_running.TryGetValue(batchId, out var runner))
+        {
+            runner.RequestStop(BatchStopReason.Cancel);
+            return runner.Current;
+        }
+
+        // Not running here: another process runs it (ask it through the marker file), or nobody does (finish it here).
+        await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var cancelling = job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now };
+        var started = StartRunner(cancelling);
+        if (started is null)
+        {
+            return cancelling;
+        }
+
+        await _store.WriteStateAsync(cancelling, cancellationToken).ConfigureAwait(false);
+        return started.Current;
+    }
+
+    /// <summary>Waits until a batch reaches an end state (completed, failed, expired or cancelled).</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Stops waiting (the batch goes on).</param>
+    /// <returns>The final batch.</returns>
+    /// <exception cref="KeyNotFoundException">No such batch.</exception>
+    public async Task<BatchJob> WaitAsync(string batchId, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+            if (job.IsTerminal)
+            {
+                return job;
+            }
+
+            if (_running.TryGetValue(batchId, out var runner))
+            {
+                var final = await runner.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (final.IsTerminal)
+                {
+                    return final;
+                }
+
+                throw new OperationCanceledException($"The manager stopped while batch '{batchId}' was running; it resumes when a manager opens the store again.");
+            }
+
+            // Run by another process: look again shortly.
+            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gets the live progress of a batch running in this manager, or <see langword="null"/> when it is not running here.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <returns>Totals, counts, rate and ETA.</returns>
+    public BatchProgress? GetProgress(string batchId) =>
+        _running.TryGetValue(batchId, out var runner) ? runner.Progress() : null;
+
+    /// <summary>Streams the lines of a batch's output file (the 2xx answers), as written so far.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Stops the reading.</param>
+    /// <returns>The output lines.</returns>
+    public IAsyncEnumerable<BatchResultLine> GetResultsAsync(string batchId, CancellationToken cancellationToken = default) =>
+        BatchResultFile.ReadLinesAsync(_store.OutputPath(batchId), cancellationToken);
+
+    /// <summary>Streams the lines of a batch's error file (every request without a 2xx answer), as written so far.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Stops the reading.</param>
+    /// <returns>The error lines.</returns>
+    public IAsyncEnumerable<BatchResultLine> GetErrorsAsync(string batchId, CancellationToken cancellationToken = default) =>
+        BatchResultFile.ReadLinesAsync(_store.ErrorPath(batchId), cancellationToken);
+
+    /// <summary>Gets the path of a batch's stored file: <c>input</c>, <c>output</c> or <c>errors</c>.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="kind">Which file.</param>
+    /// <returns>The full path (the file may not exist yet).</returns>
+    /// <exception cref="ArgumentException">The id or kind is not valid.</exception>
+    public string GetFilePath(string batchId, string kind) => kind switch
+    {
+        "input" => _store.InputPath(batchId),
+        "output" => _store.OutputPath(batchId),
+        "errors" => _store.ErrorPath(batchId),
+        _ => throw new ArgumentException($"Unknown file kind '{kind}'; use input, output or errors.", nameof(kind)),
+    };
+
+    /// <summary>Creates a new batch from the input lines of every request that failed in a finished batch.</summary>
+    /// <param name="batchId">The finished batch.</param>
+    /// <param name="options">The new batch's settings; its metadata gets <c>retry_of</c>.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The new batch.</returns>
+    /// <exception cref="InvalidOperationException">The batch has not ended, or nothing in it failed.</exception>
+    public async Task<BatchJob> RetryFailedAsync(string batchId, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (!job.IsTerminal || job.Status == BatchStatus.Failed)
+        {
+            throw new InvalidOperationException($"Batch '{batchId}' is {BatchStatusNames.Of(job.Status)}; only a completed, cancelled or expired batch's failed requests can be retried.");
+        }
+
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var line in GetErrorsAsync(batchId, cancellationToken).ConfigureAwait(false))
+        {
+            failed.Add(line.CustomId);
+        }
+
+        if (failed.Count == 0)
+        {
+            throw new InvalidOperationException($"Batch '{batchId}' has no failed requests to retry.");
+        }
+
+        var metadata = new Dictionary<string, string>(options?.Metadata ?? job.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            ["retry_of"] = batchId,
+        };
+        var retryInput = Path.Combine(_store.DirectoryOf(batchId), "retry.jsonl");
+        var writer = new StreamWriter(retryInput, append: false) { NewLine = "\n" };
+        await using (writer.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(_store.InputPath(batchId));
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+            {
+                if (!string.IsNullOrWhiteSpace(text) && failed.Contains(BatchInputValidator.ParseStoredLine(text).CustomId))
+                {
+                    await writer.WriteLineAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        try
+        {
+            return await CreateFromFileAsync(retryInput, job.Endpoint, (options ?? new BatchCreateOptions()) with { Metadata = metadata }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(retryInput);
+        }
+    }
+
+    /// <summary>
+    /// Resumes the unfinished batches of the store that no other process is running. Called once by the first
+    /// operation when <see cref="BatchJobManagerOptions.ResumeOnStart"/> is set; safe to call again.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the scan.</param>
+    /// <returns>The batches resumed.</returns>
+    public async Task<IReadOnlyList<BatchJob>> ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var resumed = new List<BatchJob>();
+        foreach (var id in _store.ListIds())
+        {
+            if (_running.ContainsKey(id))
+            {
+                continue;
+            }
+
+            var job = await _store.ReadStateAsync(id, cancellationToken).ConfigureAwait(false);
+            if (job is null || job.IsTerminal)
+            {
+                continue;
+            }
+
+            Log.ResumingBatch(_logger, id, BatchStatusNames.Of(job.Status));
+            if (StartRunner(job) is { } runner)
+            {
+                resumed.Add(runner.Current);
+            }
+        }
+
+        return resumed;
+    }
+
+    /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
+    /// <returns>A task that completes when every batch has stopped and saved its state.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var runner in _running.Values)
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _running.Clear();
+        _startGate.Dispose();
+    }
+
+    private BatchRunner? StartRunner(BatchJob job)
+    {
+        var runLock = _store.TryLock(job.Id);
+        if (runLock is null)
+        {
+            Log.BatchLockedElsewhere(_logger, job.Id);
+            return null;
+        }
+
+        var runner = new BatchRunner(job, _store, _processor, _time, _logger, runLock);
+        if (!_running.TryAdd(job.Id, runner))
+        {
+            runLock.Dispose();
+            return _running[job.Id];
+        }
+
+        runner.Start();
+        _ = runner.Completion.ContinueWith(
+            async task =>
+            {
+                if (task.IsCompletedSuccessfully && task.Result.IsTerminal && _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, runner)))
+                {
+                    await runner.DisposeAsync().ConfigureAwait(false);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return runner;
+    }
+
+    private async Task EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Volatile.Read(ref _started))
+        {
+            return;
+        }
+
+        await _startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_started)
+            {
+                if (_options.ResumeOnStart)
+                {
+                    await ResumeAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref _started, true);
+            }
+        }
+        finally
+        {
+            _startGate.Release();
+        }
+    }
+
+    private static void ValidateArguments(string? endpoint, BatchCreateOptions options)
+    {
+        if (endpoint is not null && !BatchInputValidator.SupportedEndpoints.Contains(endpoint, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"The endpoint '{endpoint}' is not supported; use one of {string.Join(", ", BatchInputValidator.SupportedEndpoints)}.", nameof(endpoint));
+        }
+
+        if (options.CompletionWindow != "24h")
+        {
+            throw new ArgumentException($"The completion window must be \"24h\"; got \"{options.CompletionWindow}\".", nameof(options));
+        }
+
+        if (options.Metadata is { } metadata)
+        {
+            if (metadata.Count > MaxMetadataPairs)
+            {
+                throw new ArgumentException($"Metadata may have at most {MaxMetadataPairs} pairs; got {metadata.Count}.", nameof(options));
+            }
+
+            foreach (var (key, value) in metadata)
+            {
+                if (key.Length is 0 or > 64 || value is null || value.Length > 512)
+                {
+                    throw new ArgumentException($"Metadata key '{key}' must have 1 to 64 characters and its value at most 512.", nameof(options));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+namespace LocalBatch.Batches;
+
+/// <summary>Settings of a <see cref="BatchJobManager"/>.</summary>
+public sealed class BatchJobManagerOptions
+{
+    /// <summary>Gets or sets the directory holding every batch's state, input, output and error files.</summary>
+    /// <value>The default is <c>.localbatch</c> in the current directory.</value>
+    public string StoreDirectory { get; set; } = ".localbatch";
+
+    /// <summary>Gets or sets the most lines one input file may have.</summary>
+    /// <value>The default is 50,000, OpenAI's limit.</value>
+    public int MaxLinesPerBatch { get; set; } = 50_000;
+
+    /// <summary>Gets or sets a value indicating whether unfinished batches found in the store resume when the manager starts.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool ResumeOnStart { get; set; } = true;
+
+    /// <summary>Gets or sets how long a completion window of <c>24h</c> really lasts (tests shorten it).</summary>
+    /// <value>The default is 24 hours.</value>
+    public TimeSpan CompletionWindowDuration { get; set; } = TimeSpan.FromHours(24);
+}

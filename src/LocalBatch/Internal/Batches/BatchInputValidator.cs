@@ -1,0 +1,172 @@
+using System.Text;
+using System.Text.Json;
+using LocalBatch.Batches;
+
+namespace LocalBatch.Internal.Batches;
+
+/// <summary>
+/// Checks a batch input file line by line, reporting every problem at once with its line number, while
+/// copying the lines (normalised to LF) into the store. Nothing is sent for an input with any problem.
+/// </summary>
+internal static class BatchInputValidator
+{
+    public static readonly string[] SupportedEndpoints = ["/v1/completions", "/v1/chat/completions", "/v1/embeddings"];
+
+    private const int MaxReportedErrors = 1000;
+
+    public sealed record Result(int LineCount, string? Endpoint, IReadOnlyList<BatchValidationError> Errors);
+
+    public static async Task<Result> ValidateAndCopyAsync(Stream input, Stream copy, string? endpoint, int maxLines, CancellationToken cancellationToken)
+    {
+        var errors = new List<BatchValidationError>();
+        var customIds = new HashSet<string>(StringComparer.Ordinal);
+        var reader = new StreamReader(input, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        var writer = new StreamWriter(copy, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\n" };
+        await using (writer.ConfigureAwait(false))
+        {
+            using (reader)
+            {
+                var lineNumber = 0;
+                var requests = 0;
+                var pendingBlank = new List<int>();
+                var dropped = 0;
+                while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                {
+                    lineNumber++;
+                    if (string.IsNullOrWhiteSpace(line))
+                    {
+                        // Blank lines are only an error when a request follows them: a trailing one is accepted.
+                        pendingBlank.Add(lineNumber);
+                        continue;
+                    }
+
+                    foreach (var blank in pendingBlank)
+                    {
+                        Add(new BatchValidationError("invalid_json_line", "The line is empty; every line must be one JSON request.", null, blank));
+                    }
+
+                    pendingBlank.Clear();
+                    requests++;
+                    if (requests == maxLines + 1)
+                    {
+                        Add(new BatchValidationError("too_many_tasks", $"The file has more than {maxLines} requests, the most one batch may have.", null, lineNumber));
+                    }
+
+                    endpoint = ValidateLine(line, lineNumber, endpoint, customIds, Add);
+                    await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (requests == 0)
+                {
+                    Add(new BatchValidationError("empty_file", "The input file has no requests.", null, null));
+                }
+
+                if (dropped > 0)
+                {
+                    errors.Add(new BatchValidationError("too_many_errors", $"{dropped} more problems were found and not listed.", null, null));
+                }
+
+                return new Result(requests, endpoint, errors);
+
+                void Add(BatchValidationError error)
+                {
+                    if (errors.Count < MaxReportedErrors)
+                    {
+                        errors.Add(error);
+                    }
+                    else
+                    {
+                        dropped++;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Checks one line; returns the batch endpoint (taken from the first line when none was given).</summary>
+    private static string? ValidateLine(string line, int lineNumber, string? endpoint, HashSet<string> customIds, Action<BatchValidationError> report)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException ex)
+        {
+            report(new BatchValidationError("invalid_json_line", $"The line is not valid JSON: {ex.Message}", null, lineNumber));
+            return endpoint;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                report(new BatchValidationError("invalid_json_line", "The line must be a JSON object with custom_id, method, url and body.", null, lineNumber));
+                return endpoint;
+            }
+
+            if (!root.TryGetProperty("custom_id", out var customId) || customId.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(customId.GetString()))
+            {
+                report(new BatchValidationError("missing_required_parameter", "custom_id is required and must be a non-empty string.", "custom_id", lineNumber));
+            }
+            else if (!customIds.Add(customId.GetString()!))
+            {
+                report(new BatchValidationError("duplicate_custom_id", $"The custom_id '{customId.GetString()}' is used by an earlier line; each must be unique within the file.", "custom_id", lineNumber));
+            }
+
+            if (!root.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String)
+            {
+                report(new BatchValidationError("missing_required_parameter", "method is required and must be \"POST\".", "method", lineNumber));
+            }
+            else if (method.GetString() != "POST")
+            {
+                report(new BatchValidationError("invalid_method", $"The method must be POST; got '{method.GetString()}'.", "method", lineNumber));
+            }
+
+            if (!root.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String)
+            {
+                report(new BatchValidationError("missing_required_parameter", "url is required: one of " + string.Join(", ", SupportedEndpoints) + ".", "url", lineNumber));
+            }
+            else
+            {
+                var path = url.GetString()!;
+                if (!SupportedEndpoints.Contains(path, StringComparer.Ordinal))
+                {
+                    report(new BatchValidationError("invalid_url", $"The url '{path}' is not supported; use one of {string.Join(", ", SupportedEndpoints)}.", "url", lineNumber));
+                }
+                else if (endpoint is null)
+                {
+                    endpoint = path;
+                }
+                else if (path != endpoint)
+                {
+                    report(new BatchValidationError("mismatched_url", $"The url '{path}' differs from the batch endpoint '{endpoint}'; every line must use the same one.", "url", lineNumber));
+                }
+            }
+
+            if (!root.TryGetProperty("body", out var body))
+            {
+                report(new BatchValidationError("missing_required_parameter", "body is required and must be a JSON object.", "body", lineNumber));
+            }
+            else if (body.ValueKind != JsonValueKind.Object)
+            {
+                report(new BatchValidationError("invalid_request", $"body must be a JSON object; got {body.ValueKind}.", "body", lineNumber));
+            }
+            else if (body.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
+            {
+                report(new BatchValidationError("invalid_request", "stream: true is not supported in a batch.", "body.stream", lineNumber));
+            }
+
+            return endpoint;
+        }
+    }
+
+    /// <summary>Reads a stored (already valid) input line.</summary>
+    public static BatchInputLine ParseStoredLine(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        var root = document.RootElement;
+        return new BatchInputLine(root.GetProperty("custom_id").GetString()!, root.GetProperty("body").Clone());
+    }
+}

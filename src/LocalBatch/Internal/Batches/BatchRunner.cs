@@ -1,0 +1,365 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using LocalBatch.Batches;
+using Microsoft.Extensions.Logging;
+
+namespace LocalBatch.Internal.Batches;
+
+/// <summary>
+/// Runs one batch to its end: streams the stored input through the processor (skipping every
+/// <c>custom_id</c> already answered), appends each outcome to the output or error file as it finishes, keeps
+/// the state file current, and finishes the lifecycle (completed, cancelled or expired).
+/// </summary>
+internal sealed class BatchRunner : IAsyncDisposable
+{
+    private static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(1);
+
+    private readonly BatchStore _store;
+    private readonly LocalBatchProcessor _processor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly FileStream _lock;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<BatchJob> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LatestProgress _progress = new();
+    private readonly Lock _gate = new();
+    private BatchJob _job;
+    private int _stopReason;
+    private long _inputTokens;
+    private long _outputTokens;
+    private Task? _run;
+
+    public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger, FileStream runLock)
+    {
+        _job = job;
+        _store = store;
+        _processor = processor;
+        _time = time;
+        _logger = logger;
+        _lock = runLock;
+    }
+
+    public BatchJob Current => Volatile.Read(ref _job);
+
+    /// <summary>Completes with the batch's final state (or its state at shutdown).</summary>
+    public Task<BatchJob> Completion => _completion.Task;
+
+    public void Start() => _run = Task.Run(RunAsync);
+
+    public void RequestStop(BatchStopReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _stopReason, (int)reason, (int)BatchStopReason.None) == (int)BatchStopReason.None)
+        {
+            if (reason == BatchStopReason.Cancel)
+            {
+                var now = _time.GetUtcNow().ToUnixTimeSeconds();
+                Update(job => job.IsTerminal ? job : job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now });
+            }
+
+            _stop.Cancel();
+        }
+    }
+
+    public BatchProgress Progress()
+    {
+        var job = Current;
+        var run = _progress.Latest;
+        var done = job.RequestCounts.Completed + job.RequestCounts.Failed;
+        var rate = run?.RequestsPerSecond ?? 0;
+        return new BatchProgress
+        {
+            Total = job.RequestCounts.Total,
+            Completed = done,
+            Failed = job.RequestCounts.Failed,
+            InFlight = run?.InFlight ?? 0,
+            Elapsed = run?.Elapsed ?? TimeSpan.Zero,
+            RequestsPerSecond = rate,
+            PromptTokens = Interlocked.Read(ref _inputTokens),
+            CompletionTokens = Interlocked.Read(ref _outputTokens),
+            EstimatedRemaining = rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, job.RequestCounts.Total - done) / rate) : null,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        RequestStop(BatchStopReason.Shutdown);
+        if (_run is not null)
+        {
+            await _run.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            var final = await RunCoreAsync().ConfigureAwait(false);
+            _completion.TrySetResult(final);
+        }
+        catch (Exception ex)
+        {
+            Log.BatchRunFailed(_logger, Current.Id, ex);
+            _completion.TrySetException(ex);
+        }
+    }
+
+    private async Task<BatchJob> RunCoreAsync()
+    {
+        var id = Current.Id;
+        var answered = new HashSet<string>(StringComparer.Ordinal);
+        var completed = 0;
+        var failed = 0;
+        var output = await BatchResultFile.OpenAsync(_store.OutputPath(id), line => { answered.Add(line.CustomId); completed++; AddUsage(line); }, CancellationToken.None).ConfigureAwait(false);
+        await using var outputScope = output.ConfigureAwait(false);
+        var errors = await BatchResultFile.OpenAsync(_store.ErrorPath(id), line => { answered.Add(line.CustomId); failed++; }, CancellationToken.None).ConfigureAwait(false);
+        await using var errorsScope = errors.ConfigureAwait(false);
+
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        Update(job => job with
+        {
+            Status = job.Status == BatchStatus.Cancelling ? BatchStatus.Cancelling : BatchStatus.InProgress,
+            InProgressAt = job.InProgressAt ?? now,
+            RequestCounts = job.RequestCounts with { Completed = completed, Failed = failed },
+            Usage = UsageNow(),
+        });
+        await PersistAsync().ConfigureAwait(false);
+
+        if (Current.Status == BatchStatus.Cancelling)
+        {
+            RequestStop(BatchStopReason.Cancel);
+        }
+
+        using var expiry = StartExpiryTimer();
+        using var cancelWatch = _time.CreateTimer(_ => WatchCancelRequest(), null, PersistInterval, PersistInterval);
+
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        var endpoint = Current.Endpoint;
+        var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
+            (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
+            static _ => null,
+            static response => response.IsSuccess ? null : ErrorOf(response));
+        var lastPersist = _time.GetTimestamp();
+        try
+        {
+            var pending = ReadPendingAsync(answered, _stop.Token);
+            var remaining = Current.RequestCounts.Total - answered.Count;
+            await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _stop.Token).ConfigureAwait(false))
+            {
+                var line = ToResultLine(request, result);
+                if (line.Response is { StatusCode: >= 200 and < 300 })
+                {
+                    output.Append(line);
+                    AddUsage(line);
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
+                }
+                else
+                {
+                    errors.Append(line);
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
+                }
+
+                written.Add(request.CustomId);
+                if (_time.GetElapsedTime(lastPersist) >= PersistInterval)
+                {
+                    Update(job => job with { Usage = UsageNow() });
+                    await PersistAsync().ConfigureAwait(false);
+                    lastPersist = _time.GetTimestamp();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped on purpose; what happens to the rest depends on why.
+        }
+
+        var reason = (BatchStopReason)Volatile.Read(ref _stopReason);
+        now = _time.GetUtcNow().ToUnixTimeSeconds();
+        if (reason == BatchStopReason.Shutdown)
+        {
+            Update(job => job with { Usage = UsageNow() });
+            await PersistAsync().ConfigureAwait(false);
+            return Current;
+        }
+
+        if (reason is BatchStopReason.Cancel or BatchStopReason.Expire)
+        {
+            var (code, message) = reason == BatchStopReason.Cancel
+                ? ("batch_cancelled", "The batch was cancelled before this request ran.")
+                : ("batch_expired", "The batch's completion window ended before this request ran.");
+            answered.UnionWith(written);
+            var unrun = 0;
+            await foreach (var request in ReadPendingAsync(answered, CancellationToken.None).ConfigureAwait(false))
+            {
+                errors.Append(new BatchResultLine(NewLineId(), request.CustomId, null, new BatchLineError(code, message)));
+                unrun++;
+            }
+
+            Update(job => job with
+            {
+                Status = reason == BatchStopReason.Cancel ? BatchStatus.Cancelled : BatchStatus.Expired,
+                CancellingAt = reason == BatchStopReason.Cancel ? job.CancellingAt ?? now : job.CancellingAt,
+                CancelledAt = reason == BatchStopReason.Cancel ? now : null,
+                ExpiredAt = reason == BatchStopReason.Expire ? now : null,
+                RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + unrun },
+            });
+        }
+        else
+        {
+            Update(job => job with { Status = BatchStatus.Finalizing, FinalizingAt = now });
+            await PersistAsync().ConfigureAwait(false);
+            Update(job => job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() });
+        }
+
+        Update(job => job with
+        {
+            OutputFileId = output.LineCount > 0 ? BatchFileIds.Output(job.Id) : null,
+            ErrorFileId = errors.LineCount > 0 ? BatchFileIds.Errors(job.Id) : null,
+            Usage = UsageNow(),
+        });
+        await PersistAsync().ConfigureAwait(false);
+        TryDelete(_store.CancelRequestPath(id));
+        return Current;
+    }
+
+    private async IAsyncEnumerable<BatchInputLine> ReadPendingAsync(HashSet<string> skip, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(_store.InputPath(Current.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            var line = BatchInputValidator.ParseStoredLine(text);
+            if (!skip.Contains(line.CustomId))
+            {
+                yield return line;
+            }
+        }
+    }
+
+    private static BatchResultLine ToResultLine(BatchInputLine request, BatchItemResult<GatewayResponse> result)
+    {
+        if (result.Value is { } response)
+        {
+            return new BatchResultLine(NewLineId(), request.CustomId, new BatchResponse(response.StatusCode, response.RequestId ?? NewRequestId(), response.Body), null);
+        }
+
+        var error = result.Error!;
+        var code = error.Kind switch
+        {
+            GatewayErrorKind.Unreachable => "server_unreachable",
+            GatewayErrorKind.Timeout => "timeout",
+            GatewayErrorKind.InvalidResponse => "invalid_response",
+            _ => "request_failed",
+        };
+        return new BatchResultLine(NewLineId(), request.CustomId, null, new BatchLineError(code, error.Message));
+    }
+
+    private static BatchItemError ErrorOf(GatewayResponse response)
+    {
+        string? type = null;
+        string? message = null;
+        if (response.Body.ValueKind == JsonValueKind.Object && response.Body.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        {
+            type = error.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        }
+
+        var kind = response.StatusCode is >= 400 and < 500 && response.StatusCode is not (408 or 429) ? GatewayErrorKind.Request : GatewayErrorKind.Server;
+        return new BatchItemError(kind, response.StatusCode, type, message ?? $"The server answered {response.StatusCode}.");
+    }
+
+    private void AddUsage(BatchResultLine line)
+    {
+        if (line.Response?.Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            Interlocked.Add(ref _inputTokens, ReadInt(usage, "prompt_tokens"));
+            Interlocked.Add(ref _outputTokens, ReadInt(usage, "completion_tokens"));
+        }
+
+        static long ReadInt(JsonElement usage, string name) =>
+            usage.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : 0;
+    }
+
+    private BatchUsage UsageNow()
+    {
+        var input = Interlocked.Read(ref _inputTokens);
+        var output = Interlocked.Read(ref _outputTokens);
+        return new BatchUsage(input, output, input + output);
+    }
+
+    private ITimer? StartExpiryTimer()
+    {
+        if (Current.ExpiresAt is not { } expiresAt)
+        {
+            return null;
+        }
+
+        var due = DateTimeOffset.FromUnixTimeSeconds(expiresAt) - _time.GetUtcNow();
+        if (due <= TimeSpan.Zero)
+        {
+            RequestStop(BatchStopReason.Expire);
+            return null;
+        }
+
+        return _time.CreateTimer(_ => RequestStop(BatchStopReason.Expire), null, due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Another process (<c>localbatch batches cancel</c>) asks for cancellation by leaving a marker file.</summary>
+    private void WatchCancelRequest()
+    {
+        try
+        {
+            if (File.Exists(_store.CancelRequestPath(Current.Id)))
+            {
+                RequestStop(BatchStopReason.Cancel);
+            }
+        }
+        catch (IOException)
+        {
+            // Checked again at the next tick.
+        }
+    }
+
+    private void Update(Func<BatchJob, BatchJob> change)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _job, change(_job));
+        }
+    }
+
+    private Task PersistAsync() => _store.WriteStateAsync(Current, CancellationToken.None);
+
+    private static string NewLineId() => "batch_req_" + Guid.NewGuid().ToString("N");
+
+    private static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A leftover marker is harmless: the batch is already in an end state.
+        }
+    }
+
+    /// <summary>Keeps the last progress snapshot of the running stream.</summary>
+    private sealed class LatestProgress : IProgress<BatchProgress>
+    {
+        private BatchProgress? _latest;
+
+        public BatchProgress? Latest => Volatile.Read(ref _latest);
+
+        public void Report(BatchProgress value) => Volatile.Write(ref _latest, value);
+    }
+}
