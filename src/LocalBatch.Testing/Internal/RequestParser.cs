@@ -1,0 +1,381 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace LocalBatch.Testing.Internal;
+
+/// <summary>
+/// Parses and validates request bodies, answering the errors llama-server answers for the same input.
+/// </summary>
+internal static class RequestParser
+{
+    /// <summary>Parses a request body; returns <see langword="null"/> and an error for an empty or invalid body.</summary>
+    public static JsonNode? ParseBody(byte[] body, out GatewayResponse? error)
+    {
+        error = null;
+        if (body.Length == 0)
+        {
+            error = ErrorResponses.EmptyBody();
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var node = ToNode(document.RootElement.Clone());
+            if (node is null)
+            {
+                // The literal "null" parses, but is no request.
+                error = ErrorResponses.InvalidRequest("[json.exception.type_error.306] cannot use value() with null");
+            }
+
+            return node;
+        }
+        catch (JsonException exception)
+        {
+            error = ErrorResponses.ParseError(exception);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Converts parsed JSON to nodes; a repeated key keeps its last value, as in llama-server (nlohmann::json),
+    /// where <see cref="JsonNode.Parse(ReadOnlySpan{byte}, JsonNodeOptions?, JsonDocumentOptions)"/> would fail.
+    /// </summary>
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (var property in element.EnumerateObject())
+                {
+                    obj[property.Name] = ToNode(property.Value);
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
+            default:
+                return JsonValue.Create(element);
+        }
+    }
+
+    public static GenerationJob? ParseCompletion(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var request = body as JsonObject;
+        if (request is null || !request.TryGetPropertyValue("prompt", out var promptNode) || promptNode is null)
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MissingPrompt);
+            return null;
+        }
+
+        var prompts = ParsePrompts(promptNode, out error);
+        if (prompts is null)
+        {
+            return null;
+        }
+
+        return CreateJob(request, isChat: false, prompts, options, out error);
+    }
+
+    public static GenerationJob? ParseChat(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var request = body as JsonObject;
+        if (request is null || !request.TryGetPropertyValue("messages", out var messagesNode) || messagesNode is null)
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MissingMessages);
+            return null;
+        }
+
+        if (messagesNode is not JsonArray messages)
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MessagesNotArray);
+            return null;
+        }
+
+        // Tokens: the words of every message's content, plus 4 per message for the chat template.
+        var transcript = new StringBuilder();
+        var tokens = 0;
+        foreach (var messageNode in messages)
+        {
+            if (messageNode is not JsonObject message)
+            {
+                error = ErrorResponses.InvalidRequest("Expected 'messages' to be an array of objects");
+                return null;
+            }
+
+            var role = message["role"] is JsonValue roleValue && roleValue.TryGetValue<string>(out var r) ? r : "user";
+            var content = ReadContent(message["content"], out error);
+            if (content is null)
+            {
+                return null;
+            }
+
+            tokens += 4 + (content.Length > 0 ? DeterministicModel.CountTokens(content) : 0);
+            transcript.Append(role).Append(':').Append(content).Append('\n');
+        }
+
+        PromptInput[] prompts = [new PromptInput(transcript.ToString(), Math.Max(1, tokens))];
+        return CreateJob(request, isChat: true, prompts, options, out error);
+    }
+
+    public static EmbeddingJob? ParseEmbeddings(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var request = body as JsonObject;
+        JsonNode? inputNode = null;
+        if (request is null
+            || ((!request.TryGetPropertyValue("input", out inputNode) || inputNode is null)
+                && (!request.TryGetPropertyValue("content", out inputNode) || inputNode is null)))
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MissingInput);
+            return null;
+        }
+
+        var base64 = false;
+        if (request["encoding_format"] is JsonNode formatNode)
+        {
+            var format = formatNode is JsonValue v && v.TryGetValue<string>(out var f) ? f : null;
+            if (format is not ("float" or "base64"))
+            {
+                error = ErrorResponses.InvalidRequest("The format to return the embeddings in. Can be either float or base64");
+                return null;
+            }
+
+            base64 = format == "base64";
+        }
+
+        var inputs = ParsePrompts(inputNode!, out error);
+        if (inputs is null)
+        {
+            return null;
+        }
+
+        var sum = 0;
+        foreach (var input in inputs)
+        {
+            if (input.Tokens > options.MaxEmbeddingTokensPerInput)
+            {
+                error = ErrorResponses.InputTooLarge(input.Tokens, options.MaxEmbeddingTokensPerInput);
+                return null;
+            }
+
+            sum += input.Tokens;
+        }
+
+        if (options.MaxEmbeddingTokensPerRequest is { } perRequest && sum > perRequest)
+        {
+            error = ErrorResponses.InputTooLarge(sum, perRequest);
+            return null;
+        }
+
+        error = null;
+        return new EmbeddingJob { Inputs = inputs, Base64 = base64 };
+    }
+
+    private static GenerationJob? CreateJob(
+        JsonObject request, bool isChat, IReadOnlyList<PromptInput> prompts, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Tokens > options.ContextSize)
+            {
+                error = ErrorResponses.ExceedContextSize(prompt.Tokens, options.ContextSize);
+                return null;
+            }
+        }
+
+        // llama-server: n_predict wins over max_tokens; OpenAI's newer name max_completion_tokens comes last.
+        int? maxTokens = null;
+        foreach (var name in (ReadOnlySpan<string>)["n_predict", "max_tokens", "max_completion_tokens"])
+        {
+            if (!TryReadInt(request, name, out var value, out error))
+            {
+                return null;
+            }
+
+            if (value is not null)
+            {
+                maxTokens = value;
+                break;
+            }
+        }
+
+        if (!TryReadInt(request, "n", out var n, out error))
+        {
+            return null;
+        }
+
+        var stream = request["stream"] is JsonValue streamValue && streamValue.TryGetValue<bool>(out var s) && s;
+        return new GenerationJob
+        {
+            IsChat = isChat,
+            Prompts = prompts,
+            ChoicesPerPrompt = Math.Max(1, n ?? 1),
+            MaxTokens = maxTokens ?? options.DefaultMaxTokens,
+            Stream = stream,
+        };
+    }
+
+    /// <summary>
+    /// Reads a prompt or embedding input like llama-server's <c>tokenize_input_prompts</c>: a string, a list of
+    /// tokens (or of mixed strings and tokens) for one prompt, or a list of such prompts.
+    /// </summary>
+    private static PromptInput[]? ParsePrompts(JsonNode node, out GatewayResponse? error)
+    {
+        error = null;
+        if (node is JsonArray array)
+        {
+            if (array.Count == 0)
+            {
+                error = ErrorResponses.ServerError(ErrorResponses.EmptyPrompt);
+                return null;
+            }
+
+            if (array.Any(static e => e is JsonValue v && v.GetValueKind() == JsonValueKind.Number))
+            {
+                // One prompt made of tokens, possibly mixed with strings.
+                var single = ParseSinglePrompt(array, out error);
+                return single is { } p ? [p] : null;
+            }
+
+            var prompts = new PromptInput[array.Count];
+            for (var i = 0; i < array.Count; i++)
+            {
+                var prompt = array[i] is JsonNode element ? ParseSinglePrompt(element, out error) : null;
+                if (prompt is not { } p)
+                {
+                    error ??= ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
+                    return null;
+                }
+
+                prompts[i] = p;
+            }
+
+            return prompts;
+        }
+
+        var one = ParseSinglePrompt(node, out error);
+        return one is { } value ? [value] : null;
+    }
+
+    private static PromptInput? ParseSinglePrompt(JsonNode node, out GatewayResponse? error)
+    {
+        error = null;
+        if (node is JsonValue value && value.TryGetValue<string>(out var text))
+        {
+            return new PromptInput(text, DeterministicModel.CountTokens(text));
+        }
+
+        if (node is JsonArray parts)
+        {
+            if (parts.Count == 0)
+            {
+                error = ErrorResponses.ServerError(ErrorResponses.EmptyPrompt);
+                return null;
+            }
+
+            var canonical = new StringBuilder("tokens:");
+            var tokens = 0;
+            foreach (var part in parts)
+            {
+                if (part is JsonValue partValue && partValue.TryGetValue<string>(out var partText))
+                {
+                    canonical.Append(" \"").Append(partText).Append('"');
+                    tokens += DeterministicModel.CountTokens(partText);
+                }
+                else if (part is JsonValue number && number.GetValueKind() == JsonValueKind.Number)
+                {
+                    canonical.Append(' ').Append(number.ToJsonString());
+                    tokens++;
+                }
+                else
+                {
+                    error = ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
+                    return null;
+                }
+            }
+
+            return new PromptInput(canonical.ToString(), tokens);
+        }
+
+        error = ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
+        return null;
+    }
+
+    /// <summary>Reads a message's content: a string, an array of parts with <c>text</c>, or nothing.</summary>
+    private static string? ReadContent(JsonNode? content, out GatewayResponse? error)
+    {
+        error = null;
+        switch (content)
+        {
+            case null:
+                return string.Empty;
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                return text;
+            case JsonArray parts:
+                var builder = new StringBuilder();
+                foreach (var part in parts)
+                {
+                    if (part is not JsonObject partObject)
+                    {
+                        error = ErrorResponses.InvalidRequest("Invalid 'content' type");
+                        return null;
+                    }
+
+                    if (partObject["text"] is JsonValue textValue && textValue.TryGetValue<string>(out var partText))
+                    {
+                        if (builder.Length > 0)
+                        {
+                            builder.Append('\n');
+                        }
+
+                        builder.Append(partText);
+                    }
+                }
+
+                return builder.ToString();
+            default:
+                error = ErrorResponses.InvalidRequest("Invalid 'content' type");
+                return null;
+        }
+    }
+
+    private static bool TryReadInt(JsonObject request, string name, out int? value, out GatewayResponse? error)
+    {
+        value = null;
+        error = null;
+        if (!request.TryGetPropertyValue(name, out var node) || node is null)
+        {
+            return true;
+        }
+
+        if (node is JsonValue jsonValue && jsonValue.GetValueKind() == JsonValueKind.Number)
+        {
+            var number = jsonValue.GetValue<double>();
+            value = (int)Math.Clamp(Math.Truncate(number), int.MinValue, int.MaxValue);
+            return true;
+        }
+
+        error = ErrorResponses.InvalidRequest(string.Create(
+            CultureInfo.InvariantCulture,
+            $"[json.exception.type_error.302] type must be number, but is {KindName(node.GetValueKind())}"));
+        return false;
+    }
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "string",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Object => "object",
+        JsonValueKind.Array => "array",
+        _ => "null",
+    };
+}

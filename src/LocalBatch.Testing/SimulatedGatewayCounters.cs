@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using LocalBatch.Testing.Internal;
+
+namespace LocalBatch.Testing;
+
+/// <summary>
+/// Live counters of a <see cref="SimulatedGateway"/>. All members are thread-safe; the values are read
+/// without locking, so two properties read one after the other may reflect different moments.
+/// </summary>
+public sealed class SimulatedGatewayCounters
+{
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _perPath = new(StringComparer.Ordinal);
+    private readonly ConditionWaiters _waiters;
+    private long _totalRequests;
+    private int _inFlight;
+    private int _peakInFlight;
+    private int _activeSlots;
+    private int _peakActiveSlots;
+    private long _faultsInjected;
+    private long _succeededRequests;
+    private long _promptTokens;
+    private long _completionTokens;
+
+    internal SimulatedGatewayCounters(ConditionWaiters waiters)
+    {
+        _waiters = waiters;
+    }
+
+    /// <summary>
+    /// Gets the number of HTTP requests received, on every route, counted on arrival.
+    /// </summary>
+    public long TotalRequests => Volatile.Read(ref _totalRequests);
+
+    /// <summary>
+    /// Gets the number of generation requests (completions, chat completions, embeddings) being handled now,
+    /// from their arrival (before waiting for a slot) to the end of their response.
+    /// </summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// Gets the largest <see cref="InFlight"/> seen: the concurrency a client actually used.
+    /// </summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>
+    /// Gets the largest number of slots busy at once; never more than <see cref="SimulatedGatewayOptions.Slots"/>.
+    /// </summary>
+    public int PeakActiveSlots => Volatile.Read(ref _peakActiveSlots);
+
+    /// <summary>
+    /// Gets the number of faults injected, whether scripted, selected or random.
+    /// </summary>
+    public long FaultsInjected => Volatile.Read(ref _faultsInjected);
+
+    /// <summary>
+    /// Gets the number of 2xx answers sent completely, on every route. A
+    /// <see cref="SimulatedFaultKind.TruncatedBody"/> answer is not counted; a
+    /// <see cref="SimulatedFaultKind.SlowResponse"/> answer is.
+    /// </summary>
+    public long SucceededRequests => Volatile.Read(ref _succeededRequests);
+
+    /// <summary>
+    /// Gets the prompt tokens of all successful completions, chat completions and embeddings.
+    /// </summary>
+    public long PromptTokens => Volatile.Read(ref _promptTokens);
+
+    /// <summary>
+    /// Gets the completion tokens of all successful completions and chat completions.
+    /// </summary>
+    public long CompletionTokens => Volatile.Read(ref _completionTokens);
+
+    /// <summary>
+    /// Gets the number of requests received on one path, compared exactly (ordinal), for example
+    /// <c>GetRequests("/v1/completions")</c>.
+    /// </summary>
+    /// <param name="path">The request path, starting with <c>/</c>.</param>
+    /// <returns>The number of requests received on <paramref name="path"/>; 0 if none.</returns>
+    public long GetRequests(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return _perPath.TryGetValue(path, out var box) ? Volatile.Read(ref box.Value) : 0;
+    }
+
+    /// <summary>
+    /// Sets every counter back to zero, except <see cref="InFlight"/>, which reflects requests still running;
+    /// <see cref="PeakInFlight"/> and <see cref="PeakActiveSlots"/> restart from the current values.
+    /// Request sequence numbers restart at 1.
+    /// </summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _totalRequests, 0);
+        foreach (var box in _perPath.Values)
+        {
+            Interlocked.Exchange(ref box.Value, 0);
+        }
+
+        Interlocked.Exchange(ref _peakInFlight, Volatile.Read(ref _inFlight));
+        Interlocked.Exchange(ref _peakActiveSlots, Volatile.Read(ref _activeSlots));
+        Interlocked.Exchange(ref _faultsInjected, 0);
+        Interlocked.Exchange(ref _succeededRequests, 0);
+        Interlocked.Exchange(ref _promptTokens, 0);
+        Interlocked.Exchange(ref _completionTokens, 0);
+        _waiters.Notify();
+    }
+
+    /// <summary>Counts a request on arrival and returns its 1-based sequence number.</summary>
+    internal long OnRequestReceived(string path)
+    {
+        var box = _perPath.GetOrAdd(path, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref box.Value);
+        var sequence = Interlocked.Increment(ref _totalRequests);
+        _waiters.Notify();
+        return sequence;
+    }
+
+    internal void OnEnterInFlight()
+    {
+        UpdateMax(ref _peakInFlight, Interlocked.Increment(ref _inFlight));
+        _waiters.Notify();
+    }
+
+    internal void OnExitInFlight()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        _waiters.Notify();
+    }
+
+    internal void OnSlotTaken() => UpdateMax(ref _peakActiveSlots, Interlocked.Increment(ref _activeSlots));
+
+    internal void OnSlotReleased() => Interlocked.Decrement(ref _activeSlots);
+
+    internal void OnFaultInjected() => Interlocked.Increment(ref _faultsInjected);
+
+    internal void OnSucceeded(long promptTokens, long completionTokens)
+    {
+        Interlocked.Add(ref _promptTokens, promptTokens);
+        Interlocked.Add(ref _completionTokens, completionTokens);
+        Interlocked.Increment(ref _succeededRequests);
+    }
+
+    private static void UpdateMax(ref int location, int value)
+    {
+        var current = Volatile.Read(ref location);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}
