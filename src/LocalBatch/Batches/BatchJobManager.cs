@@ -382,6 +382,28 @@ public sealed class BatchJobManager : IAsyncDisposable
         return resumed;
     }
 
+    /// <summary>Resumes one unfinished batch of the store, when no other process is running it.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="cancellationToken">Cancels the look-up.</param>
+    /// <returns>The batch as it now stands (unchanged when it had ended or another process runs it).</returns>
+    /// <exception cref="KeyNotFoundException">No such batch.</exception>
+    public async Task<BatchJob> ResumeAsync(string batchId, CancellationToken cancellationToken = default)
+    {
+        var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (job.IsTerminal || _running.ContainsKey(batchId))
+        {
+            return job;
+        }
+
+        Log.ResumingBatch(_logger, batchId, BatchStatusNames.Of(job.Status));
+        return StartRunner(job)?.Current ?? job;
+    }
+
+    /// <summary>Gets a value indicating whether a batch is running in this manager.</summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <returns><see langword="true"/> while this manager runs it.</returns>
+    public bool IsRunning(string batchId) => _running.ContainsKey(batchId);
+
     /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
     /// <returns>A task that completes when every batch has stopped and saved its state.</returns>
     public async ValueTask DisposeAsync()

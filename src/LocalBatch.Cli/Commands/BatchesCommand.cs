@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LocalBatch.Batches;
+using LocalBatch.Internal.Batches;
+
+namespace LocalBatch.Cli.Commands;
+
+/// <summary><c>localbatch batches list|get|cancel|results</c>: look at and manage the batches in a store directory.</summary>
+internal static class BatchesCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("batches", "List, inspect, cancel and read the results of stored batches.");
+        command.Add(List(context));
+        command.Add(Get(context));
+        command.Add(Cancel(context));
+        command.Add(Results(context));
+        return command;
+    }
+
+    private static Command List(CliContext context)
+    {
+        var stateDir = CommonOptions.StateDirectory();
+        var limit = new Option<int>("--limit") { Description = "Batches per page (1-100).", DefaultValueFactory = _ => 20 };
+        var after = new Option<string?>("--after") { Description = "List the batches older than this id." };
+        var json = new Option<bool>("--json") { Description = "Print OpenAI's list object as JSON." };
+        var command = new Command("list", "List batches, newest first.") { stateDir, limit, after, json };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
+            using (processor)
+            await using (manager.ConfigureAwait(false))
+            {
+                var page = await manager.ListAsync(parsed.GetValue(after), parsed.GetValue(limit), cancellationToken).ConfigureAwait(false);
+                if (parsed.GetValue(json))
+                {
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, BatchJsonContext.Default.BatchPage)).ConfigureAwait(false);
+                    return ExitCodes.Success;
+                }
+
+                await context.Out.WriteLineAsync($"{"ID",-38} {"STATUS",-11} {"ENDPOINT",-22} {"DONE",11} {"FAILED",7} CREATED").ConfigureAwait(false);
+                foreach (var job in page.Data)
+                {
+                    var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
+                    var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
+                    await context.Out.WriteLineAsync($"{job.Id,-38} {BatchStatusNames.Of(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                }
+
+                if (page.HasMore)
+                {
+                    await context.Out.WriteLineAsync($"(more: --after {page.LastId})").ConfigureAwait(false);
+                }
+
+                return ExitCodes.Success;
+            }
+        });
+        return command;
+    }
+
+    private static Command Get(CliContext context)
+    {
+        var stateDir = CommonOptions.StateDirectory();
+        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var command = new Command("get", "Print a batch object as JSON.") { id, stateDir };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
+            using (processor)
+            await using (manager.ConfigureAwait(false))
+            {
+                var job = await RetrieveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+        });
+        return command;
+    }
+
+    private static Command Cancel(CliContext context)
+    {
+        var stateDir = CommonOptions.StateDirectory();
+        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var command = new Command("cancel", "Cancel a batch (a running localbatch process stops it; the unrun requests are recorded as batch_cancelled).") { id, stateDir };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
+            using (processor)
+            await using (manager.ConfigureAwait(false))
+            {
+                var batchId = parsed.GetValue(id)!;
+                await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
+                BatchJob job;
+                try
+                {
+                    job = await manager.CancelAsync(batchId, cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    throw new CliUsageException(ex.Message, ex);
+                }
+
+                if (manager.IsRunning(batchId))
+                {
+                    job = await manager.WaitAsync(batchId, cancellationToken).ConfigureAwait(false);
+                }
+
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+        });
+        return command;
+    }
+
+    private static Command Results(CliContext context)
+    {
+        var stateDir = CommonOptions.StateDirectory();
+        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var errors = new Option<bool>("--errors") { Description = "Print the error file instead of the output file." };
+        var command = new Command("results", "Print a batch's output (or error) lines as JSONL.") { id, stateDir, errors };
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
+            using (processor)
+            await using (manager.ConfigureAwait(false))
+            {
+                var batchId = parsed.GetValue(id)!;
+                await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
+                var lines = parsed.GetValue(errors) ? manager.GetErrorsAsync(batchId, cancellationToken) : manager.GetResultsAsync(batchId, cancellationToken);
+                await foreach (var line in lines.ConfigureAwait(false))
+                {
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BatchJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
+                }
+
+                return ExitCodes.Success;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Opens a store to inspect it: nothing resumes. A cancel of a batch no process runs finishes it here, sending nothing.</summary>
+    private static (LocalBatchProcessor Processor, BatchJobManager Manager) OpenStore(string directory)
+    {
+        var processor = new LocalBatchProcessor(new LocalBatchOptions());
+        return (processor, new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = directory, ResumeOnStart = false }));
+    }
+
+    private static async Task<BatchJob> RetrieveAsync(BatchJobManager manager, string batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await manager.RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException)
+        {
+            throw new CliUsageException(ex.Message, ex);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using LocalBatch.Batches;
+using LocalBatch.Internal.Batches;
+
+namespace LocalBatch.Cli.Commands;
+
+/// <summary><c>localbatch run INPUT.jsonl</c>: run a batch file to its end, resuming an interrupted run of the same file.</summary>
+internal static class RunCommand
+{
+    private const string SourceKey = "localbatch_source";
+    private const string HashKey = "localbatch_sha256";
+
+    public static Command Create(CliContext context)
+    {
+        var input = new Argument<FileInfo>("input") { Description = "The JSONL batch file (OpenAI Batch API format)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Where the successful answers go (default INPUT.output.jsonl)." };
+        var errors = new Option<string?>("--errors", "-e") { Description = "Where the failed requests go (default INPUT.errors.jsonl)." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "The server's base address (default $LOCALBATCH_ENDPOINT, else http://localhost:8080)." };
+        var apiKey = new Option<string?>("--api-key") { Description = "The API key (default $LOCALBATCH_API_KEY)." };
+        var concurrency = new Option<string>("--concurrency") { Description = "Requests in flight: a number, or auto (the server's total_slots).", DefaultValueFactory = _ => "auto" };
+        var stateDir = CommonOptions.StateDirectory();
+
+        var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
+        {
+            input, output, errors, endpoint, apiKey, concurrency, stateDir,
+        };
+
+        command.SetAction((parsed, cancellationToken) => RunAsync(
+            context,
+            new RunSettings(
+                parsed.GetValue(input)!,
+                parsed.GetValue(output),
+                parsed.GetValue(errors),
+                parsed.GetValue(endpoint),
+                parsed.GetValue(apiKey),
+                parsed.GetValue(concurrency)!,
+                parsed.GetValue(stateDir)!),
+            cancellationToken));
+        return command;
+    }
+
+    internal sealed record RunSettings(FileInfo Input, string? Output, string? Errors, string? Endpoint, string? ApiKey, string Concurrency, string StateDirectory);
+
+    private static async Task<int> RunAsync(CliContext context, RunSettings settings, CancellationToken cancellationToken)
+    {
+        if (!settings.Input.Exists)
+        {
+            throw new CliUsageException($"The input file '{settings.Input.FullName}' does not exist.");
+        }
+
+        var options = new LocalBatchOptions
+        {
+            Endpoint = ParseEndpoint(settings.Endpoint ?? Environment.GetEnvironmentVariable("LOCALBATCH_ENDPOINT")),
+            ApiKey = NullIfEmpty(settings.ApiKey ?? Environment.GetEnvironmentVariable("LOCALBATCH_API_KEY")),
+            MaxConcurrency = ParseConcurrency(settings.Concurrency),
+        };
+
+        var outputPath = Path.GetFullPath(settings.Output ?? DefaultPath(settings.Input, ".output.jsonl"));
+        var errorPath = Path.GetFullPath(settings.Errors ?? DefaultPath(settings.Input, ".errors.jsonl"));
+        using var processor = CreateProcessor(options);
+        var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = settings.StateDirectory, ResumeOnStart = false, MaxLinesPerBatch = int.MaxValue });
+        await using (manager.ConfigureAwait(false))
+        {
+            var source = settings.Input.FullName;
+            var hash = await HashAsync(source, cancellationToken).ConfigureAwait(false);
+            var job = await FindPreviousRunAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
+            if (job is null)
+            {
+                job = await manager.CreateFromFileAsync(source, endpoint: null, new BatchCreateOptions
+                {
+                    Metadata = new Dictionary<string, string> { [SourceKey] = Tail(source, 512), [HashKey] = hash },
+                }, cancellationToken).ConfigureAwait(false);
+                if (job.Status == BatchStatus.Failed)
+                {
+                    await context.Error.WriteLineAsync($"localbatch: {settings.Input.Name} is not a valid batch file; nothing was sent:").ConfigureAwait(false);
+                    foreach (var error in job.Errors?.Data ?? [])
+                    {
+                        await context.Error.WriteLineAsync("  " + error).ConfigureAwait(false);
+                    }
+
+                    return ExitCodes.InvalidInput;
+                }
+
+                await context.Error.WriteLineAsync($"localbatch: running {job.RequestCounts.Total} requests to {job.Endpoint} at {options.Endpoint} (batch {job.Id})").ConfigureAwait(false);
+            }
+            else if (!job.IsTerminal)
+            {
+                await context.Error.WriteLineAsync($"localbatch: resuming batch {job.Id}: {job.RequestCounts.Completed + job.RequestCounts.Failed} of {job.RequestCounts.Total} already done").ConfigureAwait(false);
+                job = await manager.ResumeAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                if (!manager.IsRunning(job.Id) && !job.IsTerminal)
+                {
+                    throw new InvalidOperationException($"Batch {job.Id} is being run by another localbatch process.");
+                }
+            }
+
+            var started = TimeProvider.System.GetTimestamp();
+            var renderer = new ProgressRenderer(context.Error, context.IsTerminal, TimeProvider.System);
+            try
+            {
+                job = await WaitWithProgressAsync(manager, job.Id, renderer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                renderer.Finish();
+                var current = await manager.RetrieveAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"localbatch: interrupted with {current.RequestCounts.Completed + current.RequestCounts.Failed} of {current.RequestCounts.Total} done; run the same command again to resume.").ConfigureAwait(false);
+                return ExitCodes.Fatal;
+            }
+
+            renderer.Finish();
+            CopyResult(manager.GetFilePath(job.Id, "output"), outputPath);
+            CopyResult(manager.GetFilePath(job.Id, "errors"), errorPath);
+
+            var counts = job.RequestCounts;
+            var elapsed = TimeProvider.System.GetElapsedTime(started);
+            await context.Error.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
+            return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
+        }
+    }
+
+    private static async Task<BatchJob> WaitWithProgressAsync(BatchJobManager manager, string batchId, ProgressRenderer renderer, CancellationToken cancellationToken)
+    {
+        var wait = manager.WaitAsync(batchId, cancellationToken);
+        while (!wait.IsCompleted)
+        {
+            if (manager.GetProgress(batchId) is { } progress)
+            {
+                renderer.Render(progress);
+            }
+
+            await Task.WhenAny(wait, Task.Delay(renderer.RefreshInterval, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return await wait.ConfigureAwait(false);
+    }
+
+    private static async Task<BatchJob?> FindPreviousRunAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = await manager.ListAsync(after, 100, cancellationToken).ConfigureAwait(false);
+            foreach (var job in page.Data)
+            {
+                var sameFile = job.Metadata is { } metadata
+                    && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
+                    && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512);
+
+                // An unfinished run resumes; a completed one is not redone. A cancelled, expired or failed one starts afresh.
+                if (sameFile && job.Status is BatchStatus.InProgress or BatchStatus.Validating or BatchStatus.Finalizing or BatchStatus.Completed)
+                {
+                    return job;
+                }
+            }
+
+            if (!page.HasMore)
+            {
+                return null;
+            }
+
+            after = page.LastId;
+        }
+    }
+
+    private static LocalBatchProcessor CreateProcessor(LocalBatchOptions options)
+    {
+        try
+        {
+            return new LocalBatchProcessor(options);
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            throw new CliUsageException(string.Join(" ", ex.Failures), ex);
+        }
+    }
+
+    private static Uri ParseEndpoint(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return LocalBatchOptions.DefaultEndpoint;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new CliUsageException($"--endpoint must be an http or https address such as http://localhost:8080; got '{value}'.");
+    }
+
+    private static int ParseConcurrency(string value) =>
+        value.Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 4096 ? number
+        : throw new CliUsageException($"--concurrency must be auto or a number from 1 to 4096; got '{value}'.");
+
+    private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        await using (stream.ConfigureAwait(false))
+        {
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    private static void CopyResult(string storePath, string destination)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        if (File.Exists(storePath))
+        {
+            File.Copy(storePath, destination, overwrite: true);
+        }
+        else
+        {
+            File.WriteAllBytes(destination, []);
+        }
+    }
+
+    private static string DefaultPath(FileInfo input, string suffix)
+    {
+        var name = input.Name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? input.Name[..^".jsonl".Length] : input.Name;
+        return Path.Combine(input.DirectoryName!, name + suffix);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static string Tail(string value, int length) => value.Length <= length ? value : value[^length..];
+}

@@ -1,0 +1,3 @@
+using LocalBatch.Cli;
+
+return await LocalBatchCli.InvokeAsync(args, Console.Out, Console.Error, isTerminal: !Console.IsErrorRedirected, CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace LocalBatch.Cli;
+
+/// <summary>Shows a batch's progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise.</summary>
+internal sealed class ProgressRenderer(TextWriter error, bool isTerminal, TimeProvider timeProvider)
+{
+    private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(5);
+    private const int BarWidth = 28;
+    private long _lastPlain = timeProvider.GetTimestamp();
+    private bool _drewBar;
+
+    /// <summary>How often <see cref="Render"/> should be called.</summary>
+    public TimeSpan RefreshInterval => isTerminal ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(1);
+
+    public void Render(BatchProgress progress)
+    {
+        if (isTerminal)
+        {
+            error.Write("\r" + FormatBar(progress) + "\u001b[K");
+            _drewBar = true;
+        }
+        else if (timeProvider.GetElapsedTime(_lastPlain) >= PlainInterval)
+        {
+            error.WriteLine("progress: " + FormatCounts(progress));
+            _lastPlain = timeProvider.GetTimestamp();
+        }
+    }
+
+    public void Finish()
+    {
+        if (_drewBar)
+        {
+            error.WriteLine();
+            _drewBar = false;
+        }
+    }
+
+    public static string FormatBar(BatchProgress progress)
+    {
+        var total = Math.Max(progress.Total ?? 0, 1);
+        var filled = (int)Math.Round(BarWidth * Math.Min(1.0, progress.Completed / (double)total));
+        return $"[{new string('#', filled)}{new string('-', BarWidth - filled)}] {FormatCounts(progress)}";
+    }
+
+    public static string FormatCounts(BatchProgress progress)
+    {
+        var tokensPerSecond = progress.Elapsed > TimeSpan.Zero ? progress.CompletionTokens / progress.Elapsed.TotalSeconds : 0;
+        var eta = progress.EstimatedRemaining is { } remaining ? FormatDuration(remaining) : "--:--";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{progress.Completed}/{progress.Total} done, {progress.Failed} failed, {progress.RequestsPerSecond:0.0} req/s, {tokensPerSecond:0} tok/s, ETA {eta}");
+    }
+
+    public static string FormatDuration(TimeSpan duration) =>
+        duration.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)duration.TotalHours}:{duration.Minutes:00}:{duration.Seconds:00}")
+            : string.Create(CultureInfo.InvariantCulture, $"{duration.Minutes:00}:{duration.Seconds:00}");
+}
