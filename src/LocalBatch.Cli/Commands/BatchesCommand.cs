@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -35,7 +34,7 @@ internal static class BatchesCommand
                 var page = await manager.ListAsync(parsed.GetValue(after), parsed.GetValue(limit), cancellationToken).ConfigureAwait(false);
                 if (parsed.GetValue(json))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, BatchJsonContext.Default.BatchPage)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, CliJsonContext.Default.BatchPage)).ConfigureAwait(false);
                     return ExitCodes.Success;
                 }
 
@@ -44,7 +43,7 @@ internal static class BatchesCommand
                 {
                     var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
                     var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
-                    await context.Out.WriteLineAsync($"{job.Id,-38} {BatchStatusNames.Of(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                    await context.Out.WriteLineAsync($"{job.Id,-38} {CliJsonContext.StatusName(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
                 }
 
                 if (page.HasMore)
@@ -70,7 +69,7 @@ internal static class BatchesCommand
             await using (manager.ConfigureAwait(false))
             {
                 var job = await RetrieveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
         });
@@ -105,7 +104,7 @@ internal static class BatchesCommand
                     job = await manager.WaitAsync(batchId, cancellationToken).ConfigureAwait(false);
                 }
 
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
         });
@@ -129,7 +128,7 @@ internal static class BatchesCommand
                 var lines = parsed.GetValue(errors) ? manager.GetErrorsAsync(batchId, cancellationToken) : manager.GetResultsAsync(batchId, cancellationToken);
                 await foreach (var line in lines.ConfigureAwait(false))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BatchJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
                 }
 
                 return ExitCodes.Success;
