@@ -402,7 +402,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <summary>Gets a value indicating whether a batch is running in this manager.</summary>
     /// <param name="batchId">The batch id.</param>
     /// <returns><see langword="true"/> while this manager runs it.</returns>
-    public bool IsRunning(string batchId) => _running.ContainsKey(batchId);
+    public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Current.IsTerminal;
 
     /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
     /// <returns>A task that completes when every batch has stopped and saved its state.</returns>
