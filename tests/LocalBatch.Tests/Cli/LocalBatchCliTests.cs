@@ -284,6 +284,20 @@ public sealed class LocalBatchCliTests
         Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
     }
 
+    [Fact]
+    public async Task Run_TokenAlreadyCancelled_ExitsOneAndSendsNothing()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(2));
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+
+        var run = await RunCliAsync(["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)], interrupt.Token);
+
+        Assert.Equal(ExitCodes.Fatal, run.ExitCode);
+        Assert.Equal(0, env.ChatRequests);
+    }
+
     private sealed record CliRun(int ExitCode, string Output, string Error);
 
     private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
