@@ -159,4 +159,32 @@ public sealed class BatchInputValidationTests
             job.Errors!.Data.Select(e => (e.Code, e.Param)).ToArray());
         Assert.All(job.Errors.Data, e => Assert.Equal(1, e.Line));
     }
+
+    [Theory]
+    [InlineData("""{"custom_id":12,"method":"POST","url":"/v1/chat/completions","body":{}}""")]
+    [InlineData("""{"custom_id":"","method":"POST","url":"/v1/chat/completions","body":{}}""")]
+    [InlineData("""{"custom_id":null,"method":"POST","url":"/v1/chat/completions","body":{}}""")]
+    public async Task CreateAsync_CustomIdNotNonEmptyString_ReportsMissingCustomId(string line)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var job = await manager.CreateAsync(ToStream(line + "\n"));
+
+        var error = Assert.Single(job.Errors!.Data);
+        Assert.Equal(("missing_required_parameter", "custom_id", 1), (error.Code, error.Param, error.Line ?? 0));
+    }
+
+    [Fact]
+    public async Task CreateAsync_Utf8BomAndNoFinalNewline_Accepted()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var bytes = System.Text.Encoding.UTF8.GetPreamble().Concat(System.Text.Encoding.UTF8.GetBytes(ChatLine("a") + "\n" + ChatLine("b"))).ToArray();
+
+        var job = await manager.CreateAsync(new MemoryStream(bytes));
+        var final = await manager.WaitAsync(job.Id);
+
+        Assert.Equal(new BatchRequestCounts(2, 2, 0), final.RequestCounts);
+    }
 }

@@ -167,6 +167,50 @@ public sealed class BatchResumeTests
         Assert.Equal(3, env.ChatRequests);
     }
 
+    [Fact]
+    public async Task WaitAsync_CrashWhileCancelling_ResumesToCancelledWithoutSending()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(2);
+        string id;
+        await using (var first = env.CreateManager())
+        {
+            id = (await first.CreateAsync(ToStream(ChatLines(4)))).Id;
+            await env.WaitForPauseAsync();
+        }
+
+        var directory = Path.Combine(env.StoreDirectory, id);
+        var state = await ReadStateAsync(directory);
+        await WriteStateAsync(directory, state with { Status = BatchStatus.Cancelling, CancellingAt = state.CreatedAt });
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var sentBefore = env.ChatRequests;
+
+        await using var second = env.CreateManager();
+        var job = await second.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelled, job.Status);
+        Assert.Equal(state.CreatedAt, job.CancellingAt);
+        Assert.NotNull(job.CancelledAt);
+        Assert.Equal(sentBefore, env.ChatRequests);
+        var lines = (await ReadAllAsync(second.GetResultsAsync(id))).Concat(await ReadAllAsync(second.GetErrorsAsync(id))).ToList();
+        Assert.Equal(4, lines.Select(l => l.CustomId).Distinct().Count());
+        Assert.Equal(4, lines.Count);
+    }
+
+    [Fact]
+    public async Task GetResultsAsync_DamagedLineBeforeEnd_ThrowsInvalidData()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
+        var path = manager.GetFilePath(job.Id, "output");
+        var lines = File.ReadAllLines(path);
+        File.WriteAllLines(path, [lines[0][..10], lines[1]]);
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(manager.GetResultsAsync(job.Id)));
+    }
+
     internal static async Task<BatchJob> ReadStateAsync(string directory)
     {
         await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));
