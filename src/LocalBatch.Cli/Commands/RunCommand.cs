@@ -10,6 +10,7 @@ internal static class RunCommand
 {
     private const string SourceKey = "localbatch_source";
     private const string HashKey = "localbatch_sha256";
+    private const string RetryOfKey = "retry_of";
 
     public static Command Create(CliContext context)
     {
@@ -146,7 +147,9 @@ internal static class RunCommand
             var page = await manager.ListAsync(after, 100, cancellationToken).ConfigureAwait(false);
             foreach (var job in page.Data)
             {
+                // A retry batch (BatchJobManager.RetryFailedAsync) inherits the metadata but holds only the failed lines.
                 var sameFile = job.Metadata is { } metadata
+                    && !metadata.ContainsKey(RetryOfKey)
                     && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
                     && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512);
 

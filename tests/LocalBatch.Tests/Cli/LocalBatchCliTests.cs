@@ -298,6 +298,26 @@ public sealed class LocalBatchCliTests
         Assert.Equal(0, env.ChatRequests);
     }
 
+    [Fact]
+    public async Task Run_AfterRetryFailedOfItsBatch_StillFindsTheOriginalRun()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(3, i => i == 3 ? "FAIL" : "ok"));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)];
+        Assert.Equal(ExitCodes.SomeFailed, (await RunCliAsync(args)).ExitCode);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+        await using (var manager = new LocalBatch.Batches.BatchJobManager(env.Processor, new LocalBatch.Batches.BatchJobManagerOptions { StoreDirectory = StateDir(env) }))
+        {
+            await manager.WaitAsync((await manager.RetryFailedAsync(id)).Id);
+        }
+
+        var again = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.SomeFailed, again.ExitCode);
+        Assert.Equal(["req-1", "req-2"], CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+        Assert.Equal(4, env.ChatRequests);
+    }
+
     private sealed record CliRun(int ExitCode, string Output, string Error);
 
     private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
