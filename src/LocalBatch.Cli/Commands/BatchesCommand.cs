@@ -27,11 +27,17 @@ internal static class BatchesCommand
         var command = new Command("list", "List batches, newest first.") { stateDir, limit, after, json };
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            var pageSize = parsed.GetValue(limit);
+            if (pageSize is < 1 or > 100)
+            {
+                throw new CliUsageException($"--limit must be a number from 1 to 100; got {pageSize.ToString(CultureInfo.InvariantCulture)}.");
+            }
+
             var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
             using (processor)
             await using (manager.ConfigureAwait(false))
             {
-                var page = await manager.ListAsync(parsed.GetValue(after), parsed.GetValue(limit), cancellationToken).ConfigureAwait(false);
+                var page = await manager.ListAsync(parsed.GetValue(after), pageSize, cancellationToken).ConfigureAwait(false);
                 if (parsed.GetValue(json))
                 {
                     await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, CliJsonContext.Default.BatchPage)).ConfigureAwait(false);
