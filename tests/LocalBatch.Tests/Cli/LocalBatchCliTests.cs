@@ -217,6 +217,42 @@ public sealed class LocalBatchCliTests
         Assert.Equal(3, env.ChatRequests);
     }
 
+    [Fact]
+    public async Task BatchesList_ManyBatches_PagesWithAfterHint()
+    {
+        await using var env = await StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var input = WriteInput(env, $"jobs{i}.jsonl", ChatLines(1));
+            Assert.Equal(ExitCodes.Success, (await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env))).ExitCode);
+        }
+
+        var first = await RunCliAsync("batches", "list", "--limit", "2", "--state-dir", StateDir(env));
+        var lastId = first.Output.Split("--after ")[1].TrimEnd().TrimEnd(')');
+        var second = await RunCliAsync("batches", "list", "--limit", "2", "--after", lastId, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, first.ExitCode);
+        Assert.Equal(4, Lines(first.Output).Length);
+        Assert.Equal(2, Lines(second.Output).Length);
+        Assert.DoesNotContain("--after", second.Output, StringComparison.Ordinal);
+        var ids = Lines(first.Output).Skip(1).Take(2).Concat(Lines(second.Output).Skip(1)).Select(l => l.Split(' ')[0]).ToList();
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(lastId, ids[1]);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("101")]
+    public async Task BatchesList_LimitOutOfRange_ExitsTwo(string limit)
+    {
+        await using var env = await StartAsync();
+
+        var run = await RunCliAsync("batches", "list", "--limit", limit, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.Contains("--limit", run.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("get", "batch_0123abcd")]
     [InlineData("get", "../x")]
