@@ -187,4 +187,19 @@ public sealed class BatchInputValidationTests
 
         Assert.Equal(new BatchRequestCounts(2, 2, 0), final.RequestCounts);
     }
+
+    [Fact]
+    public async Task CreateAsync_MoreThanThousandProblems_ListsThousandAndCountsTheRest()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var job = await manager.CreateAsync(ToStream(string.Concat(Enumerable.Repeat("{bad\n", 1005))));
+
+        Assert.Equal(1001, job.Errors!.Data.Count);
+        Assert.Equal(1000, job.Errors.Data[999].Line);
+        Assert.Equal("too_many_errors", job.Errors.Data[1000].Code);
+        Assert.Contains("5 more", job.Errors.Data[1000].Message, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
 }
