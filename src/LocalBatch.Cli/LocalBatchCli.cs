@@ -36,7 +36,13 @@ internal static class LocalBatchCli
             await stderr.WriteLineAsync($"localbatch: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Interrupted before the run's own handling (while hashing, listing or creating): nothing is lost.
+            await stderr.WriteLineAsync("localbatch: interrupted; run the same command again to resume.").ConfigureAwait(false);
+            return ExitCodes.Fatal;
+        }
+        catch (Exception ex)
         {
             await stderr.WriteLineAsync($"localbatch: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Fatal;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -28,14 +27,20 @@ internal static class BatchesCommand
         var command = new Command("list", "List batches, newest first.") { stateDir, limit, after, json };
         command.SetAction(async (parsed, cancellationToken) =>
         {
+            var pageSize = parsed.GetValue(limit);
+            if (pageSize is < 1 or > 100)
+            {
+                throw new CliUsageException($"--limit must be a number from 1 to 100; got {pageSize.ToString(CultureInfo.InvariantCulture)}.");
+            }
+
             var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
             using (processor)
             await using (manager.ConfigureAwait(false))
             {
-                var page = await manager.ListAsync(parsed.GetValue(after), parsed.GetValue(limit), cancellationToken).ConfigureAwait(false);
+                var page = await manager.ListAsync(parsed.GetValue(after), pageSize, cancellationToken).ConfigureAwait(false);
                 if (parsed.GetValue(json))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, BatchJsonContext.Default.BatchPage)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, CliJsonContext.Default.BatchPage)).ConfigureAwait(false);
                     return ExitCodes.Success;
                 }
 
@@ -44,7 +49,7 @@ internal static class BatchesCommand
                 {
                     var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
                     var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
-                    await context.Out.WriteLineAsync($"{job.Id,-38} {BatchStatusNames.Of(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                    await context.Out.WriteLineAsync($"{job.Id,-38} {CliJsonContext.StatusName(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
                 }
 
                 if (page.HasMore)
@@ -70,7 +75,7 @@ internal static class BatchesCommand
             await using (manager.ConfigureAwait(false))
             {
                 var job = await RetrieveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
         });
@@ -105,7 +110,7 @@ internal static class BatchesCommand
                     job = await manager.WaitAsync(batchId, cancellationToken).ConfigureAwait(false);
                 }
 
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
         });
@@ -129,7 +134,7 @@ internal static class BatchesCommand
                 var lines = parsed.GetValue(errors) ? manager.GetErrorsAsync(batchId, cancellationToken) : manager.GetResultsAsync(batchId, cancellationToken);
                 await foreach (var line in lines.ConfigureAwait(false))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BatchJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
                 }
 
                 return ExitCodes.Success;

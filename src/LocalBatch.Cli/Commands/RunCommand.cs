@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -11,6 +10,7 @@ internal static class RunCommand
 {
     private const string SourceKey = "localbatch_source";
     private const string HashKey = "localbatch_sha256";
+    private const string RetryOfKey = "retry_of";
 
     public static Command Create(CliContext context)
     {
@@ -117,7 +117,7 @@ internal static class RunCommand
             var elapsed = TimeProvider.System.GetElapsedTime(started);
             await context.Error.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
+                $"localbatch: {CliJsonContext.StatusName(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
         }
     }
@@ -147,7 +147,9 @@ internal static class RunCommand
             var page = await manager.ListAsync(after, 100, cancellationToken).ConfigureAwait(false);
             foreach (var job in page.Data)
             {
+                // A retry batch (BatchJobManager.RetryFailedAsync) inherits the metadata but holds only the failed lines.
                 var sameFile = job.Metadata is { } metadata
+                    && !metadata.ContainsKey(RetryOfKey)
                     && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
                     && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512);
 

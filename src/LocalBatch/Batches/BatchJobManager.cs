@@ -222,14 +222,9 @@ public sealed class BatchJobManager : IAsyncDisposable
         await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var cancelling = job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now };
-        var started = StartRunner(cancelling);
-        if (started is null)
-        {
-            return cancelling;
-        }
-
-        await _store.WriteStateAsync(cancelling, cancellationToken).ConfigureAwait(false);
-        return started.Current;
+        // The runner writes the cancelling state itself; writing it here too would race its writes (and could
+        // overwrite its final state with a stale one).
+        return StartRunner(cancelling)?.Current ?? cancelling;
     }
 
     /// <summary>Waits until a batch reaches an end state (completed, failed, expired or cancelled).</summary>
@@ -402,7 +397,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <summary>Gets a value indicating whether a batch is running in this manager.</summary>
     /// <param name="batchId">The batch id.</param>
     /// <returns><see langword="true"/> while this manager runs it.</returns>
-    public bool IsRunning(string batchId) => _running.ContainsKey(batchId);
+    public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Current.IsTerminal;
 
     /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
     /// <returns>A task that completes when every batch has stopped and saved its state.</returns>

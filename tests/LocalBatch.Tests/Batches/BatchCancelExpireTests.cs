@@ -1,0 +1,170 @@
+using LocalBatch.Batches;
+using Microsoft.Extensions.Time.Testing;
+using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+
+namespace LocalBatch.Tests.Batches;
+
+public sealed class BatchCancelExpireTests
+{
+    private const int Total = 6;
+
+    [Fact]
+    public async Task CancelAsync_Running_KeepsResultsAndRecordsUnrunAsBatchCancelled()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(3);
+        await using var manager = env.CreateManager();
+        var id = (await manager.CreateAsync(ToStream(ChatLines(Total)))).Id;
+        await env.WaitForPauseAsync();
+
+        var cancelling = await manager.CancelAsync(id);
+        var job = await manager.WaitAsync(id);
+
+        Assert.Contains(cancelling.Status, new[] { BatchStatus.Cancelling, BatchStatus.Cancelled });
+        Assert.NotNull(cancelling.CancellingAt);
+        Assert.Equal(BatchStatus.Cancelled, job.Status);
+        Assert.NotNull(job.CancelledAt);
+        Assert.NotNull(job.CancellingAt);
+        Assert.Null(job.CompletedAt);
+        var output = await ReadAllAsync(manager.GetResultsAsync(id));
+        var errors = await ReadAllAsync(manager.GetErrorsAsync(id));
+        Assert.Subset(new HashSet<string> { "req-1", "req-2" }, output.Select(o => o.CustomId).ToHashSet());
+        Assert.All(output, line => Assert.Equal(200, line.Response!.StatusCode));
+        Assert.All(errors, line =>
+        {
+            Assert.Null(line.Response);
+            Assert.Equal("batch_cancelled", line.Error!.Code);
+            Assert.StartsWith("batch_req_", line.Id, StringComparison.Ordinal);
+        });
+        Assert.Contains("req-3", errors.Select(e => e.CustomId));
+        Assert.Equal(Enumerable.Range(1, Total).Select(i => $"req-{i}").Order(StringComparer.Ordinal), output.Concat(errors).Select(l => l.CustomId).Order(StringComparer.Ordinal));
+        Assert.Equal(new BatchRequestCounts(Total, output.Count, errors.Count), job.RequestCounts);
+        Assert.Equal(errors.Count > 0 ? job.ErrorFileId : null, job.ErrorFileId);
+        Assert.NotNull(job.ErrorFileId);
+        Assert.Equal(3, env.ChatRequests);
+        Assert.False(manager.IsRunning(id));
+        Assert.Equal(BatchStatus.Cancelled, (await manager.RetrieveAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task CancelAsync_Completed_ThrowsInvalidOperation()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)))).Id);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.CancelAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task CancelAsync_UnknownId_ThrowsKeyNotFound()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => manager.CancelAsync("batch_feedface"));
+    }
+
+    [Fact]
+    public async Task CancelAsync_StoppedBatchNotRunAnywhere_FinishesCancelledWithoutSending()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(2);
+        string id;
+        await using (var first = env.CreateManager())
+        {
+            id = (await first.CreateAsync(ToStream(ChatLines(Total)))).Id;
+            await env.WaitForPauseAsync();
+        }
+
+        var sentBefore = env.ChatRequests;
+        await using var second = env.CreateManager(new BatchJobManagerOptions { ResumeOnStart = false });
+
+        await second.CancelAsync(id);
+        var job = await second.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelled, job.Status);
+        Assert.Equal(sentBefore, env.ChatRequests);
+        var output = await ReadAllAsync(second.GetResultsAsync(id));
+        var errors = await ReadAllAsync(second.GetErrorsAsync(id));
+        Assert.Equal(Total, output.Count + errors.Count);
+        Assert.All(errors, e => Assert.Equal("batch_cancelled", e.Error!.Code));
+        Assert.False(File.Exists(Path.Combine(env.StoreDirectory, id, "cancel.requested")));
+    }
+
+    [Fact]
+    public async Task CancelAsync_FromAnotherManager_RunningManagerStopsTheBatch()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(1);
+        await using var running = env.CreateManager();
+        var id = (await running.CreateAsync(ToStream(ChatLines(Total)))).Id;
+        await env.WaitForPauseAsync();
+        await using var other = env.CreateManager(new BatchJobManagerOptions { ResumeOnStart = false });
+
+        var asked = await other.CancelAsync(id);
+        var job = await running.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelling, asked.Status);
+        Assert.False(other.IsRunning(id));
+        Assert.Equal(BatchStatus.Cancelled, job.Status);
+        Assert.Equal(new BatchRequestCounts(Total, 0, Total), job.RequestCounts);
+        Assert.Equal(1, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task WaitAsync_WindowEndsWhileRunning_ExpiresAndRecordsUnrunAsBatchExpired()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        env.PauseAtChatRequest(3);
+        await using var manager = env.CreateManager(new BatchJobManagerOptions { CompletionWindowDuration = TimeSpan.FromMinutes(1) }, time);
+        var created = await manager.CreateAsync(ToStream(ChatLines(Total)));
+        await env.WaitForPauseAsync();
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        var job = await manager.WaitAsync(created.Id);
+
+        Assert.Equal(1_700_000_060, created.ExpiresAt);
+        Assert.Equal(BatchStatus.Expired, job.Status);
+        Assert.Equal(1_700_000_120, job.ExpiredAt);
+        Assert.Null(job.CompletedAt);
+        Assert.Null(job.CancelledAt);
+        var output = await ReadAllAsync(manager.GetResultsAsync(created.Id));
+        var errors = await ReadAllAsync(manager.GetErrorsAsync(created.Id));
+        Assert.Subset(new HashSet<string> { "req-1", "req-2" }, output.Select(o => o.CustomId).ToHashSet());
+        Assert.All(errors, e => Assert.Equal(("batch_expired", null), (e.Error!.Code, e.Response)));
+        Assert.Equal(Total, output.Concat(errors).Select(l => l.CustomId).Distinct().Count());
+        Assert.Equal(Total, output.Count + errors.Count);
+        Assert.Equal(new BatchRequestCounts(Total, output.Count, errors.Count), job.RequestCounts);
+        Assert.Equal(3, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task WaitAsync_ResumedAfterWindowEnded_ExpiresWithoutSending()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        var options = new BatchJobManagerOptions { CompletionWindowDuration = TimeSpan.FromMinutes(1) };
+        env.PauseAtChatRequest(1);
+        string id;
+        await using (var first = env.CreateManager(options, time))
+        {
+            id = (await first.CreateAsync(ToStream(ChatLines(Total)))).Id;
+            await env.WaitForPauseAsync();
+        }
+
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        time.Advance(TimeSpan.FromHours(1));
+        var sentBefore = env.ChatRequests;
+        await using var second = env.CreateManager(options, time);
+
+        var job = await second.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Expired, job.Status);
+        Assert.Equal(new BatchRequestCounts(Total, 0, Total), job.RequestCounts);
+        Assert.Equal(sentBefore, env.ChatRequests);
+        Assert.All(await ReadAllAsync(second.GetErrorsAsync(id)), e => Assert.Equal("batch_expired", e.Error!.Code));
+    }
+}

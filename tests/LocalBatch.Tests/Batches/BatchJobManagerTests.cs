@@ -1,0 +1,206 @@
+using LocalBatch.Batches;
+using LocalBatch.Testing;
+using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+
+namespace LocalBatch.Tests.Batches;
+
+public sealed class BatchJobManagerTests
+{
+    [Fact]
+    public async Task WaitAsync_MixedBatch_CompletesWithEveryCustomIdOnceAndRightCounts()
+    {
+        await using var env = await StartAsync(concurrency: 4);
+        env.Gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.ServiceUnavailable));
+        env.Gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.InternalServerError));
+        await using var manager = env.CreateManager();
+
+        var created = await manager.CreateAsync(ToStream(ChatLines(20, i => i % 5 == 0 ? "FAIL " + i : "prompt " + i)));
+        var job = await manager.WaitAsync(created.Id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(20, 16, 4), job.RequestCounts);
+        Assert.NotNull(job.InProgressAt);
+        Assert.NotNull(job.FinalizingAt);
+        Assert.NotNull(job.CompletedAt);
+        Assert.True(job.CompletedAt >= job.FinalizingAt && job.FinalizingAt >= job.InProgressAt && job.InProgressAt >= job.CreatedAt);
+        Assert.Equal(job.CreatedAt + (24 * 3600), job.ExpiresAt);
+        Assert.NotNull(job.OutputFileId);
+        Assert.NotNull(job.ErrorFileId);
+        Assert.NotEqual(job.OutputFileId, job.ErrorFileId);
+
+        var output = await ReadAllAsync(manager.GetResultsAsync(job.Id));
+        var errors = await ReadAllAsync(manager.GetErrorsAsync(job.Id));
+        Assert.Equal(16, output.Count);
+        Assert.Equal(4, errors.Count);
+        Assert.All(output, line => Assert.Equal(200, line.Response!.StatusCode));
+        Assert.All(errors, line => Assert.Equal(400, line.Response!.StatusCode));
+        Assert.Equal(["req-10", "req-15", "req-20", "req-5"], errors.Select(e => e.CustomId).Order(StringComparer.Ordinal));
+        var all = output.Concat(errors).Select(l => l.CustomId).ToList();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => $"req-{i}").Order(StringComparer.Ordinal), all.Order(StringComparer.Ordinal));
+        Assert.Equal(20, output.Concat(errors).Select(l => l.Id).Distinct().Count());
+
+        // Every line sent once, plus the two transient faults retried.
+        Assert.Equal(22, env.ChatRequests);
+        Assert.True(env.Gateway.Counters.PeakInFlight <= 4);
+        Assert.Equal(env.Gateway.Counters.PromptTokens, job.Usage!.InputTokens);
+        Assert.Equal(env.Gateway.Counters.CompletionTokens, job.Usage.OutputTokens);
+        Assert.Equal(job.Usage.InputTokens + job.Usage.OutputTokens, job.Usage.TotalTokens);
+        Assert.False(manager.IsRunning(job.Id));
+    }
+
+    [Fact]
+    public async Task RetrieveAsync_AfterCompletion_ReadsPersistedStateInNewManager()
+    {
+        await using var env = await StartAsync();
+        BatchJob job;
+        await using (var first = env.CreateManager())
+        {
+            job = await first.WaitAsync((await first.CreateAsync(ToStream(ChatLines(3)))).Id);
+        }
+
+        await using var second = env.CreateManager();
+        var stored = await second.RetrieveAsync(job.Id);
+
+        Assert.Equal(job, stored with { Metadata = job.Metadata });
+        Assert.Equal(3, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task RetrieveAsync_UnknownId_ThrowsKeyNotFound()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => manager.RetrieveAsync("batch_0123456789abcdef"));
+    }
+
+    [Theory]
+    [InlineData("../x")]
+    [InlineData("batch_../../etc")]
+    [InlineData("batch_")]
+    [InlineData("batch_abc/def")]
+    [InlineData("/etc/passwd")]
+    [InlineData("")]
+    public async Task RetrieveAsync_InvalidOrEscapingId_ThrowsArgumentException(string id)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.RetrieveAsync(id));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.CancelAsync(id));
+        Assert.ThrowsAny<ArgumentException>(() => manager.GetFilePath(id, "output"));
+        Assert.ThrowsAny<ArgumentException>(() => manager.GetResultsAsync(id));
+    }
+
+    [Fact]
+    public async Task ListAsync_ManyBatches_PagesNewestFirstWithAfterAndLimit()
+    {
+        await using var env = await StartAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        await using var manager = env.CreateManager(timeProvider: time);
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await manager.CreateAsync(ToStream("{bad\n"))).Id);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        ids.Reverse();
+        var first = await manager.ListAsync(limit: 2);
+        var second = await manager.ListAsync(after: first.LastId, limit: 2);
+        var third = await manager.ListAsync(after: second.LastId, limit: 2);
+        var all = await manager.ListAsync();
+
+        Assert.Equal(ids[..2], first.Data.Select(j => j.Id));
+        Assert.Equal((ids[0], ids[1], true), (first.FirstId, first.LastId, first.HasMore));
+        Assert.Equal(ids[2..4], second.Data.Select(j => j.Id));
+        Assert.True(second.HasMore);
+        Assert.Equal([ids[4]], third.Data.Select(j => j.Id));
+        Assert.Equal((ids[4], ids[4], false), (third.FirstId, third.LastId, third.HasMore));
+        Assert.Equal(ids, all.Data.Select(j => j.Id));
+        Assert.False(all.HasMore);
+    }
+
+    [Fact]
+    public async Task ListAsync_EmptyStore_ReturnsEmptyPage()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var page = await manager.ListAsync();
+
+        Assert.Empty(page.Data);
+        Assert.Null(page.FirstId);
+        Assert.Null(page.LastId);
+        Assert.False(page.HasMore);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public async Task ListAsync_LimitOutOfRange_Throws(int limit)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => manager.ListAsync(limit: limit));
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_SomeFailed_CreatesBatchOfJustFailedLines()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var original = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(6, i => i is 2 or 5 ? "FAIL " + i : "ok " + i)))).Id);
+        Assert.Equal(new BatchRequestCounts(6, 4, 2), original.RequestCounts);
+
+        var retry = await manager.RetryFailedAsync(original.Id);
+        var final = await manager.WaitAsync(retry.Id);
+
+        Assert.NotEqual(original.Id, retry.Id);
+        Assert.Equal(original.Id, retry.Metadata!["retry_of"]);
+        Assert.Equal(2, final.RequestCounts.Total);
+        var errors = await ReadAllAsync(manager.GetErrorsAsync(final.Id));
+        Assert.Equal(["req-2", "req-5"], errors.Select(e => e.CustomId).Order(StringComparer.Ordinal));
+        Assert.Equal(8, env.ChatRequests);
+        Assert.False(File.Exists(Path.Combine(manager.StoreDirectory, original.Id, "retry.jsonl")));
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_NothingFailed_ThrowsInvalidOperation()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => manager.RetryFailedAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task CreateAsync_Embeddings_CompletesWithEmbeddingBodies()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var input = """{"custom_id":"e1","method":"POST","url":"/v1/embeddings","body":{"input":"hello"}}""" + "\n"
+            + """{"custom_id":"e2","method":"POST","url":"/v1/embeddings","body":{"input":["a","b"]}}""" + "\n";
+
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(input))).Id);
+
+        Assert.Equal(("/v1/embeddings", BatchStatus.Completed, 2), (job.Endpoint, job.Status, job.RequestCounts.Completed));
+        var output = await ReadAllAsync(manager.GetResultsAsync(job.Id));
+        Assert.Equal("list", output[0].Response!.Body.GetProperty("object").GetString());
+        Assert.Equal(2, env.Gateway.Counters.GetRequests("/v1/embeddings"));
+    }
+
+    [Fact]
+    public async Task CreateAsync_InvalidMetadataOrWindow_ThrowsArgumentException()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var tooMany = Enumerable.Range(0, 17).ToDictionary(i => $"k{i}", i => "v");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { CompletionWindow = "1h" }));
+        await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { Metadata = tooMany }));
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+}

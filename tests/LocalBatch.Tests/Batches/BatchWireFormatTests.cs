@@ -1,0 +1,184 @@
+using System.Text.Json;
+using LocalBatch.Batches;
+using LocalBatch.Internal.Batches;
+using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+
+namespace LocalBatch.Tests.Batches;
+
+public sealed class BatchWireFormatTests
+{
+    private static readonly string[] s_batchFields =
+    [
+        "id", "object", "endpoint", "errors", "input_file_id", "completion_window", "status", "output_file_id", "error_file_id",
+        "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at", "expired_at",
+        "cancelling_at", "cancelled_at", "request_counts", "metadata", "usage",
+    ];
+
+    [Fact]
+    public async Task BatchJob_Completed_SerializesEveryOpenAIFieldWithNullsPresent()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var created = await manager.CreateAsync(ToStream(ChatLines(2)), options: new BatchCreateOptions { Metadata = new Dictionary<string, string> { ["team"] = "a" } });
+        var job = await manager.WaitAsync(created.Id);
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob));
+        var root = json.RootElement;
+
+        Assert.Equal(s_batchFields.Order(StringComparer.Ordinal), root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.StartsWith("batch_", root.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("batch", root.GetProperty("object").GetString());
+        Assert.Equal("/v1/chat/completions", root.GetProperty("endpoint").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("errors").ValueKind);
+        Assert.Equal("24h", root.GetProperty("completion_window").GetString());
+        Assert.Equal("completed", root.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.String, root.GetProperty("input_file_id").ValueKind);
+        Assert.Equal(JsonValueKind.String, root.GetProperty("output_file_id").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("error_file_id").ValueKind);
+        foreach (var name in new[] { "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at" })
+        {
+            Assert.Equal(JsonValueKind.Number, root.GetProperty(name).ValueKind);
+        }
+
+        foreach (var name in new[] { "failed_at", "expired_at", "cancelling_at", "cancelled_at" })
+        {
+            Assert.Equal(JsonValueKind.Null, root.GetProperty(name).ValueKind);
+        }
+
+        var counts = root.GetProperty("request_counts");
+        Assert.Equal(["total", "completed", "failed"], counts.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(2, counts.GetProperty("total").GetInt32());
+        Assert.Equal("a", root.GetProperty("metadata").GetProperty("team").GetString());
+        var usage = root.GetProperty("usage");
+        Assert.True(usage.GetProperty("input_tokens").GetInt64() > 0);
+        Assert.True(usage.GetProperty("output_tokens").GetInt64() > 0);
+        Assert.Equal(usage.GetProperty("input_tokens").GetInt64() + usage.GetProperty("output_tokens").GetInt64(), usage.GetProperty("total_tokens").GetInt64());
+    }
+
+    [Fact]
+    public async Task BatchJob_FailedValidation_SerializesErrorsListWithNullParamAndLine()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.CreateAsync(ToStream("{bad\n"));
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob));
+        var root = json.RootElement;
+
+        Assert.Equal(s_batchFields.Order(StringComparer.Ordinal), root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("failed", root.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("failed_at").ValueKind);
+        var errors = root.GetProperty("errors");
+        Assert.Equal("list", errors.GetProperty("object").GetString());
+        var error = Assert.Single(errors.GetProperty("data").EnumerateArray());
+        Assert.Equal(["code", "message", "param", "line"], error.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("invalid_json_line", error.GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        Assert.Equal(1, error.GetProperty("line").GetInt32());
+    }
+
+    [Fact]
+    public async Task BatchJob_Running_StatusIsSnakeCaseInProgress()
+    {
+        await using var env = await StartAsync();
+        env.Gateway.Pause();
+        await using var manager = env.CreateManager();
+        var job = await manager.CreateAsync(ToStream(ChatLines(1)));
+        await env.Gateway.WaitForInFlightAsync(1);
+
+        var json = JsonSerializer.Serialize(await manager.RetrieveAsync(job.Id), BatchJsonContext.Default.BatchJob);
+
+        Assert.Contains("\"status\":\"in_progress\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"completed_at\":null", json, StringComparison.Ordinal);
+        env.Gateway.Resume();
+        Assert.Equal(BatchStatus.Completed, (await manager.WaitAsync(job.Id)).Status);
+    }
+
+    [Fact]
+    public async Task OutputLine_Success_HasOpenAIShape()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)))).Id);
+
+        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "output")));
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+
+        Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
+        Assert.StartsWith("batch_req_", root.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("req-1", root.GetProperty("custom_id").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
+        var response = root.GetProperty("response");
+        Assert.Equal(["status_code", "request_id", "body"], response.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(200, response.GetProperty("status_code").GetInt32());
+        Assert.False(string.IsNullOrEmpty(response.GetProperty("request_id").GetString()));
+        Assert.Equal("chat.completion", response.GetProperty("body").GetProperty("object").GetString());
+        Assert.True(response.GetProperty("body").GetProperty("choices").GetArrayLength() > 0);
+    }
+
+    [Fact]
+    public async Task ErrorLine_BadRequest_HasResponseFilledAndNullError()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLine("bad", "FAIL please") + "\n"))).Id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(1, 0, 1), job.RequestCounts);
+        Assert.Null(job.OutputFileId);
+        Assert.NotNull(job.ErrorFileId);
+        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "errors")));
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+
+        Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("bad", root.GetProperty("custom_id").GetString());
+        var response = root.GetProperty("response");
+        Assert.Equal(400, response.GetProperty("status_code").GetInt32());
+        Assert.Equal(JsonValueKind.String, response.GetProperty("request_id").ValueKind);
+        Assert.Equal("invalid_request_error", response.GetProperty("body").GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
+        Assert.Equal(1, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task ErrorLine_ServerUnreachable_HasNullResponseAndErrorCodeMessage()
+    {
+        await using var env = await StartAsync();
+        await env.Gateway.StopListeningAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(2, 0, 2), job.RequestCounts);
+        var lines = File.ReadAllLines(manager.GetFilePath(job.Id, "errors"));
+        Assert.Equal(2, lines.Length);
+        foreach (var text in lines)
+        {
+            using var json = JsonDocument.Parse(text);
+            var root = json.RootElement;
+            Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("response").ValueKind);
+            var error = root.GetProperty("error");
+            Assert.Equal(["code", "message"], error.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("server_unreachable", error.GetProperty("code").GetString());
+            Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task BatchPage_Serialized_HasListShape()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        await manager.CreateAsync(ToStream("{bad\n"));
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(await manager.ListAsync(), BatchJsonContext.Default.BatchPage));
+        var root = json.RootElement;
+
+        Assert.Equal(["object", "data", "first_id", "last_id", "has_more"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("list", root.GetProperty("object").GetString());
+        Assert.False(root.GetProperty("has_more").GetBoolean());
+    }
+}

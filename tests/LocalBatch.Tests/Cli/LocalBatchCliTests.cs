@@ -1,0 +1,391 @@
+using System.Text.Json;
+using LocalBatch.Cli;
+using LocalBatch.Tests.Batches;
+using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+
+namespace LocalBatch.Tests.Cli;
+
+public sealed class LocalBatchCliTests
+{
+    private const int Total = 6;
+
+    [Fact]
+    public async Task Run_AllSucceed_ExitsZeroAndWritesOutputAtDefaultPath()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+
+        var run = await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, run.ExitCode);
+        var outputPath = Path.Combine(Path.GetDirectoryName(input)!, "jobs.output.jsonl");
+        Assert.Equal(Expected(Total), CustomIds(outputPath));
+        Assert.Empty(File.ReadAllLines(Path.Combine(Path.GetDirectoryName(input)!, "jobs.errors.jsonl")));
+        Assert.Equal(Total, env.ChatRequests);
+        Assert.Contains("completed: 6 succeeded, 0 failed of 6", run.Error, StringComparison.Ordinal);
+        Assert.Contains(outputPath, run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_OutputAndErrorsOptions_WritesThere()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(3, i => i == 3 ? "FAIL" : "ok"));
+        var output = Path.Combine(env.StoreDirectory, "out", "answers.jsonl");
+        var errors = Path.Combine(env.StoreDirectory, "out", "failed.jsonl");
+
+        var run = await RunCliAsync("run", input, "-o", output, "-e", errors, "--concurrency", "2", "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.SomeFailed, run.ExitCode);
+        Assert.Equal(["req-1", "req-2"], CustomIds(output));
+        Assert.Equal(["req-3"], CustomIds(errors));
+    }
+
+    [Fact]
+    public async Task Run_SomeLinesFail_ExitsThreeAndWritesErrorsFile()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total, i => i % 3 == 0 ? "FAIL " + i : "ok " + i));
+
+        var run = await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "3", "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.SomeFailed, run.ExitCode);
+        var directory = Path.GetDirectoryName(input)!;
+        Assert.Equal(["req-1", "req-2", "req-4", "req-5"], CustomIds(Path.Combine(directory, "jobs.output.jsonl")));
+        Assert.Equal(["req-3", "req-6"], CustomIds(Path.Combine(directory, "jobs.errors.jsonl")));
+        Assert.Contains("4 succeeded, 2 failed of 6", run.Error, StringComparison.Ordinal);
+        Assert.Contains("jobs.errors.jsonl", run.Error, StringComparison.Ordinal);
+        Assert.True(env.Gateway.Counters.PeakInFlight <= 3);
+    }
+
+    [Fact]
+    public async Task Run_InvalidInput_ExitsTwoPrintsEveryLineErrorAndSendsNothing()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "bad.jsonl", ChatLine("a") + "\n" + ChatLine("a") + "\n{oops\n" + ChatLine("c", url: "/v1/embeddings") + "\n");
+
+        var run = await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.Contains("nothing was sent", run.Error, StringComparison.Ordinal);
+        Assert.Contains("line 2: duplicate_custom_id: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("line 3: invalid_json_line: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("line 4: mismatched_url: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+        Assert.False(File.Exists(Path.Combine(env.StoreDirectory, "bad.output.jsonl")));
+    }
+
+    [Fact]
+    public async Task Run_MissingFile_ExitsTwo()
+    {
+        await using var env = await StartAsync();
+
+        var run = await RunCliAsync("run", Path.Combine(env.StoreDirectory, "nope.jsonl"), "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.Contains("does not exist", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
+    [Theory]
+    [InlineData("--concurrency", "0")]
+    [InlineData("--concurrency", "many")]
+    [InlineData("--concurrency", "5000")]
+    [InlineData("--endpoint", "ftp://127.0.0.1:1")]
+    [InlineData("--no-such-option", "1")]
+    public async Task Run_BadOption_ExitsTwoAndSendsNothing(string option, string value)
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(2));
+        string[] args = option == "--endpoint"
+            ? ["run", input, option, value, "--state-dir", StateDir(env)]
+            : ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), option, value, "--state-dir", StateDir(env)];
+
+        var run = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.StartsWith("localbatch: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
+    [Fact]
+    public async Task Run_CompletedFileAgain_SendsNothingAndRewritesOutput()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).ExitCode);
+        var outputPath = Path.Combine(env.StoreDirectory, "jobs.output.jsonl");
+        var firstOutput = File.ReadAllText(outputPath);
+        File.Delete(outputPath);
+
+        var again = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Success, again.ExitCode);
+        Assert.Equal(Total, env.ChatRequests);
+        Assert.Equal(firstOutput, File.ReadAllText(outputPath));
+        Assert.Single(Directory.GetDirectories(StateDir(env)));
+    }
+
+    [Fact]
+    public async Task Run_ChangedFile_StartsNewBatch()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(2));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).ExitCode);
+        File.WriteAllText(input, ChatLines(3));
+
+        var again = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Success, again.ExitCode);
+        Assert.Equal(5, env.ChatRequests);
+        Assert.Equal(Expected(3), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Run_InterruptedThenRerun_ExitsOneThenResumesWithoutResending(int pauseAt)
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total, i => i == 2 ? "FAIL" : "ok " + i));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
+        env.PauseAtChatRequest(pauseAt);
+        using var interrupt = new CancellationTokenSource();
+
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        interrupt.Cancel();
+        var first = await running;
+
+        Assert.Equal(ExitCodes.Fatal, first.ExitCode);
+        Assert.Contains("interrupted", first.Error, StringComparison.Ordinal);
+        var batchDirectory = Assert.Single(Directory.GetDirectories(StateDir(env)));
+        var answered = BatchResumeTests.ReadCustomIds(Path.Combine(batchDirectory, "output.jsonl"))
+            .Concat(BatchResumeTests.ReadCustomIds(Path.Combine(batchDirectory, "errors.jsonl"))).ToList();
+        Assert.True(answered.Count < pauseAt);
+        var sentBefore = env.ChatRequests;
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+
+        var second = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.SomeFailed, second.ExitCode);
+        Assert.Contains("resuming batch", second.Error, StringComparison.Ordinal);
+        Assert.Equal(Total - answered.Count, env.ChatRequests - sentBefore);
+        Assert.Equal(Expected(Total).Where(id => id != "req-2"), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+        Assert.Equal(["req-2"], CustomIds(Path.Combine(env.StoreDirectory, "jobs.errors.jsonl")));
+        Assert.Single(Directory.GetDirectories(StateDir(env)));
+    }
+
+    [Fact]
+    public async Task Batches_ListGetResults_ShowTheStore()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(3, i => i == 3 ? "FAIL" : "ok"));
+        Assert.Equal(ExitCodes.SomeFailed, (await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env))).ExitCode);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+
+        var list = await RunCliAsync("batches", "list", "--state-dir", StateDir(env));
+        var listJson = await RunCliAsync("batches", "list", "--json", "--limit", "5", "--state-dir", StateDir(env));
+        var get = await RunCliAsync("batches", "get", id, "--state-dir", StateDir(env));
+        var results = await RunCliAsync("batches", "results", id, "--state-dir", StateDir(env));
+        var errors = await RunCliAsync("batches", "results", id, "--errors", "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, list.ExitCode);
+        Assert.Contains(id, list.Output, StringComparison.Ordinal);
+        Assert.Contains("completed", list.Output, StringComparison.Ordinal);
+        using (var page = JsonDocument.Parse(listJson.Output))
+        {
+            Assert.Equal("list", page.RootElement.GetProperty("object").GetString());
+            Assert.Equal(id, page.RootElement.GetProperty("first_id").GetString());
+            Assert.False(page.RootElement.GetProperty("has_more").GetBoolean());
+        }
+
+        using (var batch = JsonDocument.Parse(get.Output))
+        {
+            Assert.Equal(ExitCodes.Success, get.ExitCode);
+            Assert.Equal("batch", batch.RootElement.GetProperty("object").GetString());
+            Assert.Equal("completed", batch.RootElement.GetProperty("status").GetString());
+            Assert.Equal(1, batch.RootElement.GetProperty("request_counts").GetProperty("failed").GetInt32());
+            Assert.Equal(JsonValueKind.Null, batch.RootElement.GetProperty("cancelled_at").ValueKind);
+        }
+
+        Assert.Equal(["req-1", "req-2"], Lines(results.Output).Select(CustomIdOf).Order(StringComparer.Ordinal));
+        Assert.Equal(["req-3"], Lines(errors.Output).Select(CustomIdOf));
+        Assert.Equal(3, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task BatchesList_ManyBatches_PagesWithAfterHint()
+    {
+        await using var env = await StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            var input = WriteInput(env, $"jobs{i}.jsonl", ChatLines(1));
+            Assert.Equal(ExitCodes.Success, (await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env))).ExitCode);
+        }
+
+        var first = await RunCliAsync("batches", "list", "--limit", "2", "--state-dir", StateDir(env));
+        var lastId = first.Output.Split("--after ")[1].TrimEnd().TrimEnd(')');
+        var second = await RunCliAsync("batches", "list", "--limit", "2", "--after", lastId, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, first.ExitCode);
+        Assert.Equal(4, Lines(first.Output).Length);
+        Assert.Equal(2, Lines(second.Output).Length);
+        Assert.DoesNotContain("--after", second.Output, StringComparison.Ordinal);
+        var ids = Lines(first.Output).Skip(1).Take(2).Concat(Lines(second.Output).Skip(1)).Select(l => l.Split(' ')[0]).ToList();
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(lastId, ids[1]);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("101")]
+    public async Task BatchesList_LimitOutOfRange_ExitsTwo(string limit)
+    {
+        await using var env = await StartAsync();
+
+        var run = await RunCliAsync("batches", "list", "--limit", limit, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.Contains("--limit", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("get", "batch_0123abcd")]
+    [InlineData("get", "../x")]
+    [InlineData("get", "batch_../../etc")]
+    [InlineData("results", "batch_0123abcd")]
+    [InlineData("cancel", "../x")]
+    public async Task Batches_UnknownOrInvalidId_ExitsTwo(string command, string id)
+    {
+        await using var env = await StartAsync();
+        Directory.CreateDirectory(StateDir(env));
+
+        var run = await RunCliAsync("batches", command, id, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, run.ExitCode);
+        Assert.StartsWith("localbatch: ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Batches_CancelCompleted_ExitsTwo()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(1));
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env))).ExitCode);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+
+        var cancel = await RunCliAsync("batches", "cancel", id, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.InvalidInput, cancel.ExitCode);
+        Assert.Contains("already completed", cancel.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Batches_CancelInterruptedRun_CancelsWithoutSendingAndRunStartsAfresh()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
+        env.PauseAtChatRequest(3);
+        using var interrupt = new CancellationTokenSource();
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        interrupt.Cancel();
+        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+        var sentBefore = env.ChatRequests;
+
+        var cancel = await RunCliAsync("batches", "cancel", id, "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, cancel.ExitCode);
+        using (var batch = JsonDocument.Parse(cancel.Output))
+        {
+            Assert.Equal("cancelled", batch.RootElement.GetProperty("status").GetString());
+            Assert.Equal(Total, batch.RootElement.GetProperty("request_counts").GetProperty("completed").GetInt32() + batch.RootElement.GetProperty("request_counts").GetProperty("failed").GetInt32());
+        }
+
+        Assert.Equal(sentBefore, env.ChatRequests);
+        var errors = await RunCliAsync("batches", "results", id, "--errors", "--state-dir", StateDir(env));
+        Assert.All(Lines(errors.Output), line => Assert.Contains("\"batch_cancelled\"", line, StringComparison.Ordinal));
+
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var rerun = await RunCliAsync(args);
+        Assert.Equal(ExitCodes.Success, rerun.ExitCode);
+        Assert.Equal(sentBefore + Total, env.ChatRequests);
+        Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
+    }
+
+    [Fact]
+    public async Task Run_TokenAlreadyCancelled_ExitsOneAndSendsNothing()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(2));
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+
+        var run = await RunCliAsync(["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)], interrupt.Token);
+
+        Assert.Equal(ExitCodes.Fatal, run.ExitCode);
+        Assert.Equal(0, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task Run_AfterRetryFailedOfItsBatch_StillFindsTheOriginalRun()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(3, i => i == 3 ? "FAIL" : "ok"));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)];
+        Assert.Equal(ExitCodes.SomeFailed, (await RunCliAsync(args)).ExitCode);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+        await using (var manager = new LocalBatch.Batches.BatchJobManager(env.Processor, new LocalBatch.Batches.BatchJobManagerOptions { StoreDirectory = StateDir(env) }))
+        {
+            await manager.WaitAsync((await manager.RetryFailedAsync(id)).Id);
+        }
+
+        var again = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.SomeFailed, again.ExitCode);
+        Assert.Equal(["req-1", "req-2"], CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+        Assert.Equal(4, env.ChatRequests);
+    }
+
+    private sealed record CliRun(int ExitCode, string Output, string Error);
+
+    private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
+
+    private static async Task<CliRun> RunCliAsync(string[] args, CancellationToken cancellationToken)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LocalBatchCli.InvokeAsync(args, stdout, stderr, isTerminal: false, cancellationToken);
+        return new CliRun(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string StateDir(BatchTestEnvironment env) => Path.Combine(env.StoreDirectory, "state");
+
+    private static string WriteInput(BatchTestEnvironment env, string name, string content)
+    {
+        Directory.CreateDirectory(env.StoreDirectory);
+        var path = Path.Combine(env.StoreDirectory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static IEnumerable<string> Expected(int count) => Enumerable.Range(1, count).Select(i => $"req-{i}").Order(StringComparer.Ordinal);
+
+    private static List<string> CustomIds(string path) =>
+        [.. BatchResumeTests.ReadCustomIds(path).Order(StringComparer.Ordinal)];
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string CustomIdOf(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("custom_id").GetString()!;
+    }
+}
