@@ -5,10 +5,18 @@
 // With 50 ms latency the ratio is ~0.96 for every bound, including 16 > slots: the simulator's own per-request
 // cost (timer granularity, loopback HTTP on 2 shared cores) is then ~2 ms of each 50 ms slot, not the client's.
 // Usage: dotnet run -c Release --project bench/LocalBatch.Benchmarks [requests] [slots] [latencyMs]
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines]   (peak memory of a batch file run)
 using System.Diagnostics;
 using System.Globalization;
 using LocalBatch;
+using LocalBatch.Benchmarks;
 using LocalBatch.Testing;
+
+if (args.Length > 0 && args[0] == "batchfile")
+{
+    await BatchFileMemoryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
 
 var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 640;
 var slots = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
