@@ -19,7 +19,7 @@ internal static class BatchInputValidator
     public static async Task<Result> ValidateAndCopyAsync(Stream input, Stream copy, string? endpoint, int maxLines, CancellationToken cancellationToken)
     {
         var errors = new List<BatchValidationError>();
-        var customIds = new HashSet<string>(StringComparer.Ordinal);
+        var customIds = new HashSet<UInt128>();
         var reader = new StreamReader(input, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var writer = new StreamWriter(copy, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\n" };
         await using (writer.ConfigureAwait(false))
@@ -84,7 +84,7 @@ internal static class BatchInputValidator
     }
 
     /// <summary>Checks one line; returns the batch endpoint (taken from the first line when none was given).</summary>
-    private static string? ValidateLine(string line, int lineNumber, string? endpoint, HashSet<string> customIds, Action<BatchValidationError> report)
+    private static string? ValidateLine(string line, int lineNumber, string? endpoint, HashSet<UInt128> customIds, Action<BatchValidationError> report)
     {
         JsonDocument document;
         try
@@ -110,7 +110,7 @@ internal static class BatchInputValidator
             {
                 report(new BatchValidationError("missing_required_parameter", "custom_id is required and must be a non-empty string.", "custom_id", lineNumber));
             }
-            else if (!customIds.Add(customId.GetString()!))
+            else if (!customIds.Add(CustomIdKey.Of(customId.GetString()!)))
             {
                 report(new BatchValidationError("duplicate_custom_id", $"The custom_id '{customId.GetString()}' is used by an earlier line; each must be unique within the file.", "custom_id", lineNumber));
             }

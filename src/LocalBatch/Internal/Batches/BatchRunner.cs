@@ -109,12 +109,12 @@ internal sealed class BatchRunner : IAsyncDisposable
     private async Task<BatchJob> RunCoreAsync()
     {
         var id = Current.Id;
-        var answered = new HashSet<string>(StringComparer.Ordinal);
+        var answered = new HashSet<UInt128>();
         var completed = 0;
         var failed = 0;
-        var output = await BatchResultFile.OpenAsync(_store.OutputPath(id), line => { answered.Add(line.CustomId); completed++; AddUsage(line); }, CancellationToken.None).ConfigureAwait(false);
+        var output = await BatchResultFile.OpenAsync(_store.OutputPath(id), line => { answered.Add(CustomIdKey.Of(line.CustomId)); completed++; AddUsage(line); }, CancellationToken.None).ConfigureAwait(false);
         await using var outputScope = output.ConfigureAwait(false);
-        var errors = await BatchResultFile.OpenAsync(_store.ErrorPath(id), line => { answered.Add(line.CustomId); failed++; }, CancellationToken.None).ConfigureAwait(false);
+        var errors = await BatchResultFile.OpenAsync(_store.ErrorPath(id), line => { answered.Add(CustomIdKey.Of(line.CustomId)); failed++; }, CancellationToken.None).ConfigureAwait(false);
         await using var errorsScope = errors.ConfigureAwait(false);
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
@@ -135,7 +135,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         using var expiry = StartExpiryTimer();
         using var cancelWatch = _time.CreateTimer(_ => WatchCancelRequest(), null, PersistInterval, PersistInterval);
 
-        var written = new HashSet<string>(StringComparer.Ordinal);
+        var written = new HashSet<UInt128>();
         var endpoint = Current.Endpoint;
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
             (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
@@ -161,7 +161,7 @@ internal sealed class BatchRunner : IAsyncDisposable
                     Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
                 }
 
-                written.Add(request.CustomId);
+                written.Add(CustomIdKey.Of(request.CustomId));
                 if (_time.GetElapsedTime(lastPersist) >= PersistInterval)
                 {
                     Update(job => job with { Usage = UsageNow() });
@@ -224,7 +224,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         return Current;
     }
 
-    private async IAsyncEnumerable<BatchInputLine> ReadPendingAsync(HashSet<string> skip, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<BatchInputLine> ReadPendingAsync(HashSet<UInt128> skip, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var stream = new FileStream(_store.InputPath(Current.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         using var reader = new StreamReader(stream);
@@ -236,7 +236,7 @@ internal sealed class BatchRunner : IAsyncDisposable
             }
 
             var line = BatchInputValidator.ParseStoredLine(text);
-            if (!skip.Contains(line.CustomId))
+            if (!skip.Contains(CustomIdKey.Of(line.CustomId)))
             {
                 yield return line;
             }
