@@ -20,6 +20,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Embedding chunk of {Count} inputs starting at {Start} is too large for the server; splitting it")]
     public static partial void SplittingEmbeddingChunk(ILogger logger, int start, int count);
 
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Request queue running {Workers} workers ({Source})")]
+    public static partial void QueueStarted(ILogger logger, int workers, string source);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Dropped the unread result of request {RequestId} ({Limit})")]
+    public static partial void QueueResultDropped(ILogger logger, string requestId, string limit);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Request {RequestId} failed in the queue: {Error}")]
     public static partial void QueuedRequestFailed(ILogger logger, string requestId, string error);
 
