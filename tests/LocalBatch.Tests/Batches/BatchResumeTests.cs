@@ -47,7 +47,10 @@ public sealed class BatchResumeTests
         var state = await ReadStateAsync(directory);
         Assert.Equal(BatchStatus.InProgress, state.Status);
         var answered = ReadCustomIds(Path.Combine(directory, "output.jsonl")).Concat(ReadCustomIds(Path.Combine(directory, "errors.jsonl"))).ToList();
-        Assert.True(answered.Count <= answeredBeforeCrash);
+        // The request the gateway pauses at is not answered, unless it is line 2: a refused request (400) is answered
+        // at once even while the gateway is paused, so it may reach the error file before the crash.
+        var mayHaveAnswered = answeredBeforeCrash + (answeredBeforeCrash + 1 == 2 ? 1 : 0);
+        Assert.True(answered.Count <= mayHaveAnswered, $"{answered.Count} answered before the crash");
         Assert.Equal(answered.Count, answered.Distinct().Count());
         var notAnswered = Enumerable.Range(1, Total).Select(i => $"req-{i}").Except(answered).ToList();
         switch (tear)

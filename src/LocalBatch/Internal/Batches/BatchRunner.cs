@@ -56,7 +56,14 @@ internal sealed class BatchRunner : IAsyncDisposable
                 Update(job => job.IsTerminal ? job : job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now });
             }
 
-            _stop.Cancel();
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A timer (expiry, cancel watch) fired as the runner was being disposed: it has stopped already.
+            }
         }
     }
 
