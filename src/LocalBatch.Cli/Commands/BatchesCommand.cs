@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LocalBatch.Batches;
+using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -33,14 +34,12 @@ internal static class BatchesCommand
                 throw new CliUsageException($"--limit must be a number from 1 to 100; got {pageSize.ToString(CultureInfo.InvariantCulture)}.");
             }
 
-            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
-            using (processor)
-            await using (manager.ConfigureAwait(false))
+            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
                 var page = await manager.ListAsync(parsed.GetValue(after), pageSize, cancellationToken).ConfigureAwait(false);
                 if (parsed.GetValue(json))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, CliJsonContext.Default.BatchPage)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, BatchJsonContext.Default.BatchPage)).ConfigureAwait(false);
                     return ExitCodes.Success;
                 }
 
@@ -49,7 +48,7 @@ internal static class BatchesCommand
                 {
                     var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
                     var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
-                    await context.Out.WriteLineAsync($"{job.Id,-38} {CliJsonContext.StatusName(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                    await context.Out.WriteLineAsync($"{job.Id,-38} {BatchStatusNames.Of(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
                 }
 
                 if (page.HasMore)
@@ -58,7 +57,7 @@ internal static class BatchesCommand
                 }
 
                 return ExitCodes.Success;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -70,14 +69,12 @@ internal static class BatchesCommand
         var command = new Command("get", "Print a batch object as JSON.") { id, stateDir };
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
-            using (processor)
-            await using (manager.ConfigureAwait(false))
+            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
                 var job = await RetrieveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -89,9 +86,7 @@ internal static class BatchesCommand
         var command = new Command("cancel", "Cancel a batch (a running localbatch process stops it; the unrun requests are recorded as batch_cancelled).") { id, stateDir };
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
-            using (processor)
-            await using (manager.ConfigureAwait(false))
+            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
                 var batchId = parsed.GetValue(id)!;
                 await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
@@ -110,9 +105,9 @@ internal static class BatchesCommand
                     job = await manager.WaitAsync(batchId, cancellationToken).ConfigureAwait(false);
                 }
 
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, CliJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
                 return ExitCodes.Success;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -125,29 +120,34 @@ internal static class BatchesCommand
         var command = new Command("results", "Print a batch's output (or error) lines as JSONL.") { id, stateDir, errors };
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            var (processor, manager) = OpenStore(parsed.GetValue(stateDir)!);
-            using (processor)
-            await using (manager.ConfigureAwait(false))
+            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
                 var batchId = parsed.GetValue(id)!;
                 await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
                 var lines = parsed.GetValue(errors) ? manager.GetErrorsAsync(batchId, cancellationToken) : manager.GetResultsAsync(batchId, cancellationToken);
                 await foreach (var line in lines.ConfigureAwait(false))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, CliJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BatchJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
                 }
 
                 return ExitCodes.Success;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
 
-    /// <summary>Opens a store to inspect it: nothing resumes. A cancel of a batch no process runs finishes it here, sending nothing.</summary>
-    private static (LocalBatchProcessor Processor, BatchJobManager Manager) OpenStore(string directory)
+    /// <summary>
+    /// Opens a store to inspect it, runs <paramref name="action"/> on it, and closes it: nothing resumes. A cancel of a
+    /// batch no process runs finishes it here, sending nothing.
+    /// </summary>
+    private static async Task<int> WithStoreAsync(string directory, Func<BatchJobManager, Task<int>> action)
     {
-        var processor = new LocalBatchProcessor(new LocalBatchOptions());
-        return (processor, new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = directory, ResumeOnStart = false }));
+        using var processor = new LocalBatchProcessor(new LocalBatchOptions());
+        var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = directory, ResumeOnStart = false });
+        await using (manager.ConfigureAwait(false))
+        {
+            return await action(manager).ConfigureAwait(false);
+        }
     }
 
     private static async Task<BatchJob> RetrieveAsync(BatchJobManager manager, string batchId, CancellationToken cancellationToken)

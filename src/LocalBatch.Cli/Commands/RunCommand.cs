@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using LocalBatch.Batches;
+using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -117,7 +118,7 @@ internal static class RunCommand
             var elapsed = TimeProvider.System.GetElapsedTime(started);
             await context.Error.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"localbatch: {CliJsonContext.StatusName(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
+                $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
         }
     }

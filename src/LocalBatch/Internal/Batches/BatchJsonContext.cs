@@ -13,4 +13,5 @@ namespace LocalBatch.Internal.Batches;
 [JsonSerializable(typeof(BatchPage))]
 [JsonSerializable(typeof(BatchResultLine))]
 [JsonSerializable(typeof(BatchErrors))]
+[JsonSerializable(typeof(BatchStatus))]
 internal sealed partial class BatchJsonContext : JsonSerializerContext;

@@ -1,20 +1,10 @@
+using System.Text.Json;
 using LocalBatch.Batches;
 
 namespace LocalBatch.Internal.Batches;
 
-/// <summary>The wire names of <see cref="BatchStatus"/> values, for messages.</summary>
+/// <summary>The wire names of <see cref="BatchStatus"/> values (<c>in_progress</c>, …), for messages; taken from the enum's JSON names.</summary>
 internal static class BatchStatusNames
 {
-    public static string Of(BatchStatus status) => status switch
-    {
-        BatchStatus.Validating => "validating",
-        BatchStatus.Failed => "failed",
-        BatchStatus.InProgress => "in_progress",
-        BatchStatus.Finalizing => "finalizing",
-        BatchStatus.Completed => "completed",
-        BatchStatus.Expired => "expired",
-        BatchStatus.Cancelling => "cancelling",
-        BatchStatus.Cancelled => "cancelled",
-        _ => status.ToString(),
-    };
+    public static string Of(BatchStatus status) => JsonSerializer.Serialize(status, BatchJsonContext.Default.BatchStatus).Trim('"');
 }
