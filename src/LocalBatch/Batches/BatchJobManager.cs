@@ -179,7 +179,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         var all = new List<BatchJob>();
         foreach (var id in _store.ListIds())
         {
-            all.Add(_running.TryGetValue(id, out var runner) ? runner.Current : await RetrieveAsync(id, cancellationToken).ConfigureAwait(false));
+            all.Add(await RetrieveAsync(id, cancellationToken).ConfigureAwait(false));
         }
 
         // Newest first; ids break ties between batches created in the same second.

@@ -399,15 +399,9 @@ public sealed class LocalGatewayClient : IDisposable
                 return null;
             }
 
-            if (root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String)
-            {
-                return status.GetString();
-            }
-
-            return root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
-                && error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
-                ? message.GetString()
-                : null;
+            return root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+                ? status.GetString()
+                : LocalGatewayException.ReadErrorBody(root).Message;
         }
         catch (JsonException)
         {

@@ -153,21 +153,7 @@ public sealed class LocalGatewayException : Exception
         try
         {
             using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error))
-            {
-                if (error.ValueKind == JsonValueKind.Object)
-                {
-                    return (GetString(error, "type"), GetString(error, "message"));
-                }
-
-                if (error.ValueKind == JsonValueKind.String)
-                {
-                    return (null, error.GetString());
-                }
-            }
-
-            return (null, root.ValueKind == JsonValueKind.Object ? GetString(root, "message") : null);
+            return ReadErrorBody(document.RootElement);
         }
         catch (JsonException)
         {
@@ -175,6 +161,30 @@ public sealed class LocalGatewayException : Exception
             var text = body.Trim();
             return (null, text.Length > 200 ? text[..200] + "…" : text);
         }
+    }
+
+    /// <summary>Reads llama.cpp's error body, <c>{"error": {"type", "message"}}</c> (or a bare <c>error</c>/<c>message</c> string).</summary>
+    internal static (string? Type, string? Message) ReadErrorBody(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return (null, null);
+        }
+
+        if (root.TryGetProperty("error", out var error))
+        {
+            if (error.ValueKind == JsonValueKind.Object)
+            {
+                return (GetString(error, "type"), GetString(error, "message"));
+            }
+
+            if (error.ValueKind == JsonValueKind.String)
+            {
+                return (null, error.GetString());
+            }
+        }
+
+        return (null, GetString(root, "message"));
 
         static string? GetString(JsonElement element, string name) =>
             element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

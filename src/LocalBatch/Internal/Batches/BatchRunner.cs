@@ -270,15 +270,8 @@ internal sealed class BatchRunner : IAsyncDisposable
 
     private static BatchItemError ErrorOf(GatewayResponse response)
     {
-        string? type = null;
-        string? message = null;
-        if (response.Body.ValueKind == JsonValueKind.Object && response.Body.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-        {
-            type = error.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-        }
-
-        var kind = response.StatusCode is >= 400 and < 500 && response.StatusCode is not (408 or 429) ? GatewayErrorKind.Request : GatewayErrorKind.Server;
+        var (type, message) = LocalGatewayException.ReadErrorBody(response.Body);
+        var kind = GatewayErrorClassifier.IsTransientStatus(response.StatusCode, message) ? GatewayErrorKind.Server : GatewayErrorKind.Request;
         return new BatchItemError(kind, response.StatusCode, type, message ?? $"The server answered {response.StatusCode}.");
     }
 
