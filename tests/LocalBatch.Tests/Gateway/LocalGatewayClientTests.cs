@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Options;
@@ -167,8 +166,8 @@ public sealed class LocalGatewayClientTests
         using var mock = new MockHttpMessageHandler();
         var calls = 0;
         mock.When(HttpMethod.Post, Completions).Respond(_ => Interlocked.Increment(ref calls) == 1
-            ? Json((HttpStatusCode)status, MockGateway.ErrorBody(status, "unavailable_error", "Loading model"))
-            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+            ? MockGateway.Json(MockGateway.ErrorBody(status, "unavailable_error", "Loading model"), (HttpStatusCode)status)
+            : MockGateway.Json(ReferenceResponses.Completion, HttpStatusCode.OK));
         using var client = MockGateway.CreateClient(mock);
 
         var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
@@ -198,8 +197,8 @@ public sealed class LocalGatewayClientTests
         using var mock = new MockHttpMessageHandler();
         var calls = 0;
         mock.When(HttpMethod.Post, Completions).Respond(_ => Interlocked.Increment(ref calls) == 1
-            ? Json(HttpStatusCode.OK, ReferenceResponses.Completion[..80])
-            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+            ? MockGateway.Json(ReferenceResponses.Completion[..80], HttpStatusCode.OK)
+            : MockGateway.Json(ReferenceResponses.Completion, HttpStatusCode.OK));
         using var client = MockGateway.CreateClient(mock);
 
         var response = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" });
@@ -248,10 +247,10 @@ public sealed class LocalGatewayClientTests
         {
             if (Interlocked.Increment(ref calls) > 1)
             {
-                return Json(HttpStatusCode.OK, ReferenceResponses.Completion);
+                return MockGateway.Json(ReferenceResponses.Completion, HttpStatusCode.OK);
             }
 
-            var response = Json(HttpStatusCode.TooManyRequests, MockGateway.ErrorBody(429, "rate_limit_error", "slow down"));
+            var response = MockGateway.Json(MockGateway.ErrorBody(429, "rate_limit_error", "slow down"), HttpStatusCode.TooManyRequests);
             response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(2));
             return response;
         });
@@ -365,8 +364,8 @@ public sealed class LocalGatewayClientTests
         using var mock = new MockHttpMessageHandler();
         var calls = 0;
         mock.When(HttpMethod.Post, Completions).WithPartialContent("\"top_k\":40").Respond(_ => Interlocked.Increment(ref calls) == 1
-            ? Json(HttpStatusCode.BadGateway, "<html>bad gateway</html>")
-            : Json(HttpStatusCode.OK, ReferenceResponses.Completion));
+            ? MockGateway.Json("<html>bad gateway</html>", HttpStatusCode.BadGateway)
+            : MockGateway.Json(ReferenceResponses.Completion, HttpStatusCode.OK));
         using var client = MockGateway.CreateClient(mock);
         using var body = JsonDocument.Parse("""{"prompt":"x","top_k":40}""");
 
@@ -423,7 +422,4 @@ public sealed class LocalGatewayClientTests
         Assert.Contains(ex.Failures, f => f.Contains("MaxConcurrency", StringComparison.Ordinal));
         Assert.DoesNotContain("has space", ex.Message, StringComparison.Ordinal);
     }
-
-    private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
-        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
 }

@@ -1,6 +1,5 @@
 using System.Net;
-using System.Text;
-using Microsoft.Extensions.Options;
+using LocalBatch.Tests.Support;
 using RichardSzalay.MockHttp;
 
 namespace LocalBatch.Tests.Queue;
@@ -18,17 +17,12 @@ internal static class QueueTestGateway
     public static LocalGatewayClient CreateClient() => CreateClient(new MockHttpMessageHandler());
 
     public static LocalGatewayClient CreateClient(MockHttpMessageHandler mock, int maxConcurrency = 0) =>
-        new(
-            new HttpClient(mock) { BaseAddress = new Uri("http://127.0.0.1:8080/") },
-            Options.Create(new LocalBatchOptions
-            {
-                Endpoint = new Uri("http://127.0.0.1:8080"),
-                MaxConcurrency = maxConcurrency,
-                MaxRetryAttempts = 1,
-                RetryBaseDelay = TimeSpan.FromMilliseconds(1),
-                MaxRetryDelay = TimeSpan.FromMilliseconds(1),
-            }));
+        MockGateway.CreateClient(mock, o =>
+        {
+            o.MaxConcurrency = maxConcurrency;
+            o.MaxRetryAttempts = 1;
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(1);
+        });
 
-    public static HttpResponseMessage Json(string json, HttpStatusCode status = HttpStatusCode.OK) =>
-        new(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+    public static HttpResponseMessage Json(string json, HttpStatusCode status = HttpStatusCode.OK) => MockGateway.Json(json, status);
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RichardSzalay.MockHttp;
@@ -31,6 +33,9 @@ internal static class MockGateway
         var options = FastOptions(configure);
         return new LocalGatewayClient(new HttpClient(handler), Options.Create(options), logger, meterFactory: null, timeProvider);
     }
+
+    public static HttpResponseMessage Json(string body, HttpStatusCode status = HttpStatusCode.OK) =>
+        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
 
     public static string ErrorBody(int code, string type, string message) =>
         $$$"""{"error":{"code":{{{code}}},"message":"{{{message}}}","type":"{{{type}}}"}}""";
