@@ -90,7 +90,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         var inputPath = _store.InputPath(id);
         var temp = inputPath + ".tmp";
         BatchInputValidator.Result validation;
-        var copy = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
         await using (copy.ConfigureAwait(false))
         {
             validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
@@ -305,7 +305,7 @@ public sealed class BatchJobManager : IAsyncDisposable
             throw new InvalidOperationException($"Batch '{batchId}' is {BatchStatusNames.Of(job.Status)}; only a completed, cancelled or expired batch's failed requests can be retried.");
         }
 
-        var failed = new HashSet<string>(StringComparer.Ordinal);
+        var failed = new CustomIdSet();
         await foreach (var line in GetErrorsAsync(batchId, cancellationToken).ConfigureAwait(false))
         {
             failed.Add(line.CustomId);
@@ -315,6 +315,8 @@ public sealed class BatchJobManager : IAsyncDisposable
         {
             throw new InvalidOperationException($"Batch '{batchId}' has no failed requests to retry.");
         }
+
+        failed.Seal();
 
         var metadata = new Dictionary<string, string>(options?.Metadata ?? job.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
@@ -327,7 +329,7 @@ public sealed class BatchJobManager : IAsyncDisposable
             using var reader = new StreamReader(_store.InputPath(batchId));
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
             {
-                if (!string.IsNullOrWhiteSpace(text) && failed.Contains(BatchInputValidator.ParseStoredLine(text).CustomId))
+                if (!string.IsNullOrWhiteSpace(text) && failed.Contains(BatchInputValidator.ParseStoredLine(text, index: 0).CustomId))
                 {
                     await writer.WriteLineAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
                 }

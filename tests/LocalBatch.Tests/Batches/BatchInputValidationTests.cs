@@ -48,6 +48,25 @@ public sealed class BatchInputValidationTests
         Assert.False(manager.IsRunning(job.Id));
     }
 
+    [Fact]
+    public async Task CreateAsync_RepeatedIdsAfterBlankLines_NamesEachIdWithItsFirstLineAndTheRealLineNumbers()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var input = string.Join("\r\n", ChatLine("a"), ChatLine("b"), "", "", ChatLine("a"), ChatLine("c"), "", ChatLine("b"), ChatLine("a")) + "\r\n";
+
+        var job = await manager.CreateAsync(ToStream(input));
+
+        Assert.Equal(BatchStatus.Failed, job.Status);
+        var duplicates = job.Errors!.Data.Where(e => e.Code == "duplicate_custom_id").ToArray();
+        Assert.Equal([5, 8, 9], duplicates.Select(e => e.Line ?? 0));
+        Assert.Contains("'a' is already used by line 1", duplicates[0].Message, StringComparison.Ordinal);
+        Assert.Contains("'b' is already used by line 2", duplicates[1].Message, StringComparison.Ordinal);
+        Assert.Contains("'a' is already used by line 1", duplicates[2].Message, StringComparison.Ordinal);
+        Assert.Equal([3, 4, 5, 7, 8, 9], job.Errors.Data.Select(e => e.Line ?? 0)); // blank lines 3, 4, 7 are errors too, all in line order
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("\n\n")]

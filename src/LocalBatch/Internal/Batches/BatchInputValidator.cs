@@ -16,10 +16,19 @@ internal static class BatchInputValidator
 
     public sealed record Result(int LineCount, string? Endpoint, IReadOnlyList<BatchValidationError> Errors);
 
+    /// <summary>
+    /// Validates <paramref name="input"/> while copying it to <paramref name="copy"/> (readable and seekable: a file
+    /// with repeated ids is read back to name them). Ids are remembered as 16-byte digests, not strings.
+    /// </summary>
     public static async Task<Result> ValidateAndCopyAsync(Stream input, Stream copy, string? endpoint, int maxLines, CancellationToken cancellationToken)
     {
+        if (!copy.CanRead || !copy.CanSeek)
+        {
+            throw new ArgumentException("The copy must be readable and seekable.", nameof(copy));
+        }
+
         var errors = new List<BatchValidationError>();
-        var customIds = new HashSet<UInt128>();
+        var customIds = new CustomIdSet();
         var reader = new StreamReader(input, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var writer = new StreamWriter(copy, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\n" };
         await using (writer.ConfigureAwait(false))
@@ -29,6 +38,7 @@ internal static class BatchInputValidator
                 var lineNumber = 0;
                 var requests = 0;
                 var pendingBlank = new List<int>();
+                var blankLines = new List<int>();
                 var dropped = 0;
                 while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
                 {
@@ -37,6 +47,7 @@ internal static class BatchInputValidator
                     {
                         // Blank lines are only an error when a request follows them: a trailing one is accepted.
                         pendingBlank.Add(lineNumber);
+                        blankLines.Add(lineNumber);
                         continue;
                     }
 
@@ -52,8 +63,16 @@ internal static class BatchInputValidator
                         Add(new BatchValidationError("too_many_tasks", $"The file has more than {maxLines} requests, the most one batch may have.", null, lineNumber));
                     }
 
-                    endpoint = ValidateLine(line, lineNumber, endpoint, customIds, Add);
+                    // Past the limit the file fails anyway: its ids are not remembered, so a huge file costs no more memory.
+                    endpoint = ValidateLine(line, lineNumber, endpoint, requests <= maxLines ? customIds : null, Add);
                     await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
+
+                customIds.Seal();
+                if (customIds.FindRepeated() is { Count: > 0 } repeated)
+                {
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await ReportDuplicatesAsync(copy, repeated, blankLines, maxLines, Add, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (requests == 0)
@@ -66,7 +85,7 @@ internal static class BatchInputValidator
                     errors.Add(new BatchValidationError("too_many_errors", $"{dropped} more problems were found and not listed.", null, null));
                 }
 
-                return new Result(requests, endpoint, errors);
+                return new Result(requests, endpoint, [.. errors.OrderBy(error => error.Line ?? int.MaxValue)]);
 
                 void Add(BatchValidationError error)
                 {
@@ -84,7 +103,7 @@ internal static class BatchInputValidator
     }
 
     /// <summary>Checks one line; returns the batch endpoint (taken from the first line when none was given).</summary>
-    private static string? ValidateLine(string line, int lineNumber, string? endpoint, HashSet<UInt128> customIds, Action<BatchValidationError> report)
+    private static string? ValidateLine(string line, int lineNumber, string? endpoint, CustomIdSet? customIds, Action<BatchValidationError> report)
     {
         JsonDocument document;
         try
@@ -106,13 +125,13 @@ internal static class BatchInputValidator
                 return endpoint;
             }
 
-            if (!root.TryGetProperty("custom_id", out var customId) || customId.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(customId.GetString()))
+            if (CustomIdOf(root) is { } customId)
+            {
+                customIds?.Add(customId);
+            }
+            else
             {
                 report(new BatchValidationError("missing_required_parameter", "custom_id is required and must be a non-empty string.", "custom_id", lineNumber));
-            }
-            else if (!customIds.Add(CustomIdKey.Of(customId.GetString()!)))
-            {
-                report(new BatchValidationError("duplicate_custom_id", $"The custom_id '{customId.GetString()}' is used by an earlier line; each must be unique within the file.", "custom_id", lineNumber));
             }
 
             if (!root.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String)
@@ -162,11 +181,66 @@ internal static class BatchInputValidator
         }
     }
 
-    /// <summary>Reads a stored (already valid) input line.</summary>
-    public static BatchInputLine ParseStoredLine(string line)
+    /// <summary>
+    /// The second look, only for a file with repeated ids: reads the copy back to name each repeated id and the
+    /// lines that repeat it (the first pass remembered 16 bytes an id, not the ids or their lines).
+    /// </summary>
+    private static async Task ReportDuplicatesAsync(Stream copy, HashSet<CustomIdKey> repeated, List<int> blankLines, int maxLines, Action<BatchValidationError> report, CancellationToken cancellationToken)
+    {
+        copy.Position = 0;
+        var firstLines = new Dictionary<CustomIdKey, int>();
+        using (var reader = new StreamReader(copy, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024, leaveOpen: true))
+        {
+            // The copy has the requests without the blank lines between them: count those back in for line numbers.
+            int lineNumber = 0, blank = 0, requests = 0;
+            while (requests < maxLines && await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                lineNumber++;
+                while (blank < blankLines.Count && blankLines[blank] == lineNumber)
+                {
+                    lineNumber++;
+                    blank++;
+                }
+
+                requests++;
+                if (ReadCustomId(line) is not { } customId || !repeated.Contains(CustomIdKey.Of(customId)))
+                {
+                    continue;
+                }
+
+                var key = CustomIdKey.Of(customId);
+                if (!firstLines.TryAdd(key, lineNumber))
+                {
+                    report(new BatchValidationError("duplicate_custom_id", $"The custom_id '{customId}' is already used by line {firstLines[key]}; each must be unique within the file.", "custom_id", lineNumber));
+                }
+            }
+        }
+
+        copy.Seek(0, SeekOrigin.End);
+
+        static string? ReadCustomId(string line)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                return document.RootElement.ValueKind == JsonValueKind.Object ? CustomIdOf(document.RootElement) : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>The request's <c>custom_id</c>, or <see langword="null"/> when it has none (or not a non-empty string).</summary>
+    private static string? CustomIdOf(JsonElement request) =>
+        request.TryGetProperty("custom_id", out var customId) && customId.ValueKind == JsonValueKind.String && customId.GetString() is { Length: > 0 } value ? value : null;
+
+    /// <summary>Reads a stored (already valid) input line, the <paramref name="index"/>-th request of its batch.</summary>
+    public static BatchInputLine ParseStoredLine(string line, int index)
     {
         using var document = JsonDocument.Parse(line);
         var root = document.RootElement;
-        return new BatchInputLine(root.GetProperty("custom_id").GetString()!, root.GetProperty("body").Clone());
+        return new BatchInputLine(index, root.GetProperty("custom_id").GetString()!, root.GetProperty("body").Clone());
     }
 }

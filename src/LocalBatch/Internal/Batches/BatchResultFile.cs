@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using LocalBatch.Batches;
 
@@ -9,12 +10,14 @@ namespace LocalBatch.Internal.Batches;
 /// </summary>
 internal sealed class BatchResultFile : IAsyncDisposable
 {
-    private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly FileStream _stream;
+    private readonly ArrayBufferWriter<byte> _line = new(1024);
+    private readonly Utf8JsonWriter _json;
 
     private BatchResultFile(FileStream stream, string path)
     {
         _stream = stream;
+        _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = BatchJsonContext.Default.Options.Encoder });
         Path = path;
     }
 
@@ -40,17 +43,27 @@ internal sealed class BatchResultFile : IAsyncDisposable
         return new BatchResultFile(stream, path) { LineCount = lines };
     }
 
-    /// <summary>Appends one line and hands it to the operating system, so that a killed process keeps it.</summary>
+    /// <summary>
+    /// Appends one line in a single write and hands it to the operating system, so that a killed process keeps it.
+    /// The line is built in a buffer reused from line to line.
+    /// </summary>
     public void Append(BatchResultLine line)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(line, BatchJsonContext.Default.BatchResultLine);
-        _stream.Write(bytes);
-        _stream.Write(NewLine);
+        _line.ResetWrittenCount();
+        _json.Reset();
+        JsonSerializer.Serialize(_json, line, BatchJsonContext.Default.BatchResultLine);
+        _json.Flush();
+        _line.Write("\n"u8);
+        _stream.Write(_line.WrittenSpan);
         _stream.Flush();
         LineCount++;
     }
 
-    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _json.DisposeAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Reads a result file's lines; a torn last line (from a crash) is skipped.</summary>
     public static async IAsyncEnumerable<BatchResultLine> ReadLinesAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LocalBatch.Batches;
@@ -116,12 +117,8 @@ internal sealed class BatchRunner : IAsyncDisposable
     private async Task<BatchJob> RunCoreAsync()
     {
         var id = Current.Id;
-        var answered = new HashSet<UInt128>();
-        var completed = 0;
-        var failed = 0;
-        var output = await BatchResultFile.OpenAsync(_store.OutputPath(id), line => { answered.Add(CustomIdKey.Of(line.CustomId)); completed++; AddUsage(line); }, CancellationToken.None).ConfigureAwait(false);
+        var (output, errors, answered, completed, failed) = await OpenResultsAsync(id).ConfigureAwait(false);
         await using var outputScope = output.ConfigureAwait(false);
-        var errors = await BatchResultFile.OpenAsync(_store.ErrorPath(id), line => { answered.Add(CustomIdKey.Of(line.CustomId)); failed++; }, CancellationToken.None).ConfigureAwait(false);
         await using var errorsScope = errors.ConfigureAwait(false);
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
@@ -142,7 +139,6 @@ internal sealed class BatchRunner : IAsyncDisposable
         using var expiry = StartExpiryTimer();
         using var cancelWatch = _time.CreateTimer(_ => WatchCancelRequest(), null, PersistInterval, PersistInterval);
 
-        var written = new HashSet<UInt128>();
         var endpoint = Current.Endpoint;
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
             (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
@@ -152,7 +148,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         try
         {
             var pending = ReadPendingAsync(answered, _stop.Token);
-            var remaining = Current.RequestCounts.Total - answered.Count;
+            var remaining = Current.RequestCounts.Total - completed - failed;
             await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _stop.Token).ConfigureAwait(false))
             {
                 var line = ToResultLine(request, result);
@@ -168,7 +164,7 @@ internal sealed class BatchRunner : IAsyncDisposable
                     Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
                 }
 
-                written.Add(CustomIdKey.Of(request.CustomId));
+                answered[request.Index] = true;
                 if (_time.GetElapsedTime(lastPersist) >= PersistInterval)
                 {
                     Update(job => job with { Usage = UsageNow() });
@@ -196,7 +192,6 @@ internal sealed class BatchRunner : IAsyncDisposable
             var (code, message) = reason == BatchStopReason.Cancel
                 ? ("batch_cancelled", "The batch was cancelled before this request ran.")
                 : ("batch_expired", "The batch's completion window ended before this request ran.");
-            answered.UnionWith(written);
             var unrun = 0;
             await foreach (var request in ReadPendingAsync(answered, CancellationToken.None).ConfigureAwait(false))
             {
@@ -231,10 +226,61 @@ internal sealed class BatchRunner : IAsyncDisposable
         return Current;
     }
 
-    private async IAsyncEnumerable<BatchInputLine> ReadPendingAsync(HashSet<UInt128> skip, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the output and error files (cutting a torn last line) and marks every request they already answer,
+    /// with one bit a request by its place in the input; the ids read are forgotten once marked.
+    /// </summary>
+    private async Task<(BatchResultFile Output, BatchResultFile Errors, BitArray Answered, int Completed, int Failed)> OpenResultsAsync(string id)
     {
+        var earlier = new CustomIdSet();
+        var completed = 0;
+        var failed = 0;
+        var output = await BatchResultFile.OpenAsync(_store.OutputPath(id), line => { earlier.Add(line.CustomId); completed++; AddUsage(line); }, CancellationToken.None).ConfigureAwait(false);
+        BatchResultFile? errors = null;
+        try
+        {
+            errors = await BatchResultFile.OpenAsync(_store.ErrorPath(id), line => { earlier.Add(line.CustomId); failed++; }, CancellationToken.None).ConfigureAwait(false);
+            var answered = new BitArray(Current.RequestCounts.Total);
+            if (earlier.Count > 0)
+            {
+                earlier.Seal();
+                await foreach (var line in ReadInputAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    answered[line.Index] = earlier.Contains(line.CustomId);
+                }
+            }
+
+            return (output, errors, answered, completed, failed);
+        }
+        catch
+        {
+            if (errors is not null)
+            {
+                await errors.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await output.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async IAsyncEnumerable<BatchInputLine> ReadPendingAsync(BitArray answered, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var line in ReadInputAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!answered[line.Index])
+            {
+                yield return line;
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<BatchInputLine> ReadInputAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var total = Current.RequestCounts.Total;
         var stream = new FileStream(_store.InputPath(Current.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
         using var reader = new StreamReader(stream);
+        var index = 0;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
         {
             if (string.IsNullOrWhiteSpace(text))
@@ -242,11 +288,12 @@ internal sealed class BatchRunner : IAsyncDisposable
                 continue;
             }
 
-            var line = BatchInputValidator.ParseStoredLine(text);
-            if (!skip.Contains(CustomIdKey.Of(line.CustomId)))
+            if (index == total)
             {
-                yield return line;
+                throw new InvalidDataException($"The stored input of batch '{Current.Id}' has more than the {total} requests its state records.");
             }
+
+            yield return BatchInputValidator.ParseStoredLine(text, index++);
         }
     }
 
