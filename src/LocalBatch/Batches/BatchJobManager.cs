@@ -428,18 +428,20 @@ public sealed class BatchJobManager : IAsyncDisposable
             return null;
         }
 
-        var runner = new BatchRunner(job, _store, _processor, _time, _logger, runLock);
+        // A batch that ended, or whose run failed (a damaged result file, a full disk), stops being this manager's
+        // as soon as its run is over: a failed one keeps its last saved state, ready for ResumeAsync once repaired.
+        var runner = new BatchRunner(job, _store, _processor, _time, _logger, runLock, ended => _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, ended)));
         if (!_running.TryAdd(job.Id, runner))
         {
             runLock.Dispose();
-            return _running[job.Id];
+            return _running.GetValueOrDefault(job.Id);
         }
 
         runner.Start();
         _ = runner.Completion.ContinueWith(
             async task =>
             {
-                if (task.IsCompletedSuccessfully && task.Result.IsTerminal && _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, runner)))
+                if (task.IsFaulted || task.Result.IsTerminal)
                 {
                     await runner.DisposeAsync().ConfigureAwait(false);
                 }

@@ -212,6 +212,44 @@ public sealed class BatchResumeTests
         await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(manager.GetResultsAsync(job.Id)));
     }
 
+    [Fact]
+    public async Task ResumeAsync_ResultFileDamagedBeforeEnd_FailsTheRunReleasesTheBatchAndResumesOnceRepaired()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(3);
+        string id;
+        await using (var first = env.CreateManager())
+        {
+            id = (await first.CreateAsync(ToStream(ChatLines(4)))).Id;
+            await env.WaitForPauseAsync();
+        }
+
+        var output = Path.Combine(env.StoreDirectory, id, "output.jsonl");
+        var answered = File.ReadAllLines(output);
+        Assert.Equal(2, answered.Length);
+        File.WriteAllLines(output, [answered[0][..10], answered[1]]);
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var sentBefore = env.ChatRequests;
+
+        await using var second = env.CreateManager(new BatchJobManagerOptions { ResumeOnStart = false });
+        await second.ResumeAsync(id);
+        await Assert.ThrowsAsync<InvalidDataException>(() => second.WaitAsync(id));
+
+        Assert.False(second.IsRunning(id));
+        Assert.False(File.Exists(Path.Combine(env.StoreDirectory, id, "run.lock")));
+        Assert.Equal(BatchStatus.InProgress, (await second.RetrieveAsync(id)).Status);
+        Assert.Equal(sentBefore, env.ChatRequests);
+
+        File.WriteAllLines(output, [answered[0], answered[1]]);
+        await second.ResumeAsync(id);
+        var job = await second.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(4, job.RequestCounts.Completed);
+        Assert.Equal(["req-1", "req-2", "req-3", "req-4"], ReadCustomIds(output).Order());
+    }
+
     internal static async Task<BatchJob> ReadStateAsync(string directory)
     {
         await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));

@@ -20,6 +20,7 @@ internal sealed class BatchRunner : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FileStream _lock;
+    private readonly Action<BatchRunner> _ended;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<BatchJob> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LatestProgress _progress = new();
@@ -30,8 +31,10 @@ internal sealed class BatchRunner : IAsyncDisposable
     private long _outputTokens;
     private Task? _run;
 
-    public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger, FileStream runLock)
+    // ended: called when the run is over (ended or failed), after the lock is released and before Completion completes.
+    public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger, FileStream runLock, Action<BatchRunner> ended)
     {
+        _ended = ended;
         _job = job;
         _store = store;
         _processor = processor;
@@ -102,15 +105,33 @@ internal sealed class BatchRunner : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        BatchJob? final = null;
+        Exception? failure = null;
         try
         {
-            var final = await RunCoreAsync().ConfigureAwait(false);
-            _completion.TrySetResult(final);
+            final = await RunCoreAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             Log.BatchRunFailed(_logger, Current.Id, ex);
-            _completion.TrySetException(ex);
+            failure = ex;
+        }
+
+        if (failure is not null || final!.IsTerminal)
+        {
+            // Over (ended, or failed with its last state saved): release the batch before anyone sees the outcome,
+            // so that a waiter finds it unlocked and no longer registered, ready to be resumed.
+            await _lock.DisposeAsync().ConfigureAwait(false);
+            _ended(this);
+        }
+
+        if (failure is not null)
+        {
+            _completion.TrySetException(failure);
+        }
+        else
+        {
+            _completion.TrySetResult(final!);
         }
     }
 
