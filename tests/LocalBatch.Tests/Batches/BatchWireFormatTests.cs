@@ -1,6 +1,8 @@
 using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Internal.Batches;
+using LocalBatch.Tests.Support;
+using RichardSzalay.MockHttp;
 using static LocalBatch.Tests.Batches.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -53,6 +55,45 @@ public sealed class BatchWireFormatTests
         Assert.True(usage.GetProperty("input_tokens").GetInt64() > 0);
         Assert.True(usage.GetProperty("output_tokens").GetInt64() > 0);
         Assert.Equal(usage.GetProperty("input_tokens").GetInt64() + usage.GetProperty("output_tokens").GetInt64(), usage.GetProperty("total_tokens").GetInt64());
+    }
+
+    [Fact]
+    public async Task BatchJob_Usage_SumsTokensWithCachedAndReasoningDetailsInOpenAIFieldOrder()
+    {
+        using var handler = new MockHttpMessageHandler();
+        handler.When(HttpMethod.Post, MockGateway.BaseUrl + Chat).Respond(_ => MockGateway.Json(
+            """{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"completion_tokens":16,"prompt_tokens":50,"total_tokens":66,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":3}}}"""));
+        using var processor = new LocalBatchProcessor(MockGateway.CreateClient(handler, o => o.MaxConcurrency = 2));
+        var store = Path.Combine(Path.GetTempPath(), "localbatch-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store });
+
+            var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
+
+            using var json = JsonDocument.Parse(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob));
+            var usage = json.RootElement.GetProperty("usage");
+            Assert.Equal(["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"], usage.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(100, usage.GetProperty("input_tokens").GetInt64());
+            Assert.Equal(16, usage.GetProperty("input_tokens_details").GetProperty("cached_tokens").GetInt64());
+            Assert.Equal(32, usage.GetProperty("output_tokens").GetInt64());
+            Assert.Equal(6, usage.GetProperty("output_tokens_details").GetProperty("reasoning_tokens").GetInt64());
+            Assert.Equal(132, usage.GetProperty("total_tokens").GetInt64());
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BatchUsage_StateWrittenWithoutDetails_ReadsThemAsZero()
+    {
+        var usage = JsonSerializer.Deserialize<BatchUsage>("""{"input_tokens":1,"output_tokens":2,"total_tokens":3}""", BatchJsonContext.Default.Options)!;
+
+        Assert.Equal(new BatchUsage(1, 2, 3), usage);
+        Assert.Equal(0, usage.InputTokensDetails.CachedTokens);
+        Assert.Equal(0, usage.OutputTokensDetails.ReasoningTokens);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ internal sealed class BatchRunner : IAsyncDisposable
     private int _stopReason;
     private long _inputTokens;
     private long _outputTokens;
+    private long _cachedTokens;
+    private long _reasoningTokens;
     private Task? _run;
 
     // ended: called when the run is over (ended or failed), after the lock is released and before Completion completes.
@@ -347,19 +349,37 @@ internal sealed class BatchRunner : IAsyncDisposable
     {
         if (line.Response?.Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
-            Interlocked.Add(ref _inputTokens, ReadInt(usage, "prompt_tokens"));
-            Interlocked.Add(ref _outputTokens, ReadInt(usage, "completion_tokens"));
+            Interlocked.Add(ref _inputTokens, ReadCount(usage, "prompt_tokens"));
+            Interlocked.Add(ref _outputTokens, ReadCount(usage, "completion_tokens"));
+            Interlocked.Add(ref _cachedTokens, ReadCount(usage, "prompt_tokens_details", "cached_tokens"));
+            Interlocked.Add(ref _reasoningTokens, ReadCount(usage, "completion_tokens_details", "reasoning_tokens"));
         }
 
-        static long ReadInt(JsonElement usage, string name) =>
-            usage.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : 0;
+        static long ReadCount(JsonElement usage, string name, string? detail = null)
+        {
+            if (!usage.TryGetProperty(name, out var value))
+            {
+                return 0;
+            }
+
+            if (detail is not null && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(detail, out value)))
+            {
+                return 0;
+            }
+
+            return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : 0;
+        }
     }
 
     private BatchUsage UsageNow()
     {
         var input = Interlocked.Read(ref _inputTokens);
         var output = Interlocked.Read(ref _outputTokens);
-        return new BatchUsage(input, output, input + output);
+        return new BatchUsage(input, output, input + output)
+        {
+            InputTokensDetails = new BatchInputTokensDetails(Interlocked.Read(ref _cachedTokens)),
+            OutputTokensDetails = new BatchOutputTokensDetails(Interlocked.Read(ref _reasoningTokens)),
+        };
     }
 
     private ITimer? StartExpiryTimer()
