@@ -154,10 +154,12 @@ internal static class RunCommand
                     && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
                     && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512);
 
-                // An unfinished run resumes; a completed one is not redone. A cancelled, expired or failed one starts afresh.
-                if (sameFile && job.Status is BatchStatus.InProgress or BatchStatus.Validating or BatchStatus.Finalizing or BatchStatus.Completed)
+                // Only the newest run of the file counts (the list is newest first): an unfinished one resumes and a
+                // completed one is not redone, while a cancelled, expired or failed one means starting afresh, even
+                // when an older run of the same file had completed.
+                if (sameFile)
                 {
-                    return job;
+                    return job.Status is BatchStatus.InProgress or BatchStatus.Validating or BatchStatus.Finalizing or BatchStatus.Completed ? job : null;
                 }
             }
 

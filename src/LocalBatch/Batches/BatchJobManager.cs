@@ -84,7 +84,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         ValidateArguments(endpoint, options);
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
 
-        var id = BatchStore.NewBatchId();
+        var id = BatchStore.NewBatchId(_time.GetUtcNow());
         var directory = _store.DirectoryOf(id);
         Directory.CreateDirectory(directory);
         var inputPath = _store.InputPath(id);

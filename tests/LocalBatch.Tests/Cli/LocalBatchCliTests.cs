@@ -321,6 +321,34 @@ public sealed class LocalBatchCliTests
     }
 
     [Fact]
+    public async Task Run_NewestRunOfTheFileWasCancelled_StartsAfreshEvenThoughAnOlderRunCompleted()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env)];
+        Assert.Equal(ExitCodes.Success, (await RunCliAsync(args)).ExitCode);
+        var completedId = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
+        await using (var manager = new LocalBatch.Batches.BatchJobManager(env.Processor, new LocalBatch.Batches.BatchJobManagerOptions { StoreDirectory = StateDir(env) }))
+        {
+            // A second run of the same file (as `localbatch run` labels it), cancelled before it sent anything.
+            var metadata = (await manager.RetrieveAsync(completedId)).Metadata;
+            env.Gateway.Pause();
+            var newer = await manager.CreateFromFileAsync(input, options: new LocalBatch.Batches.BatchCreateOptions { Metadata = metadata });
+            await manager.CancelAsync(newer.Id);
+            Assert.Equal(LocalBatch.Batches.BatchStatus.Cancelled, (await manager.WaitAsync(newer.Id)).Status);
+            env.Gateway.Resume();
+        }
+
+        var sentBefore = env.ChatRequests;
+
+        var again = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Success, again.ExitCode);
+        Assert.Equal(sentBefore + Total, env.ChatRequests);
+        Assert.Equal(3, Directory.GetDirectories(StateDir(env)).Length);
+    }
+
+    [Fact]
     public async Task Run_TokenAlreadyCancelled_ExitsOneAndSendsNothing()
     {
         await using var env = await StartAsync();

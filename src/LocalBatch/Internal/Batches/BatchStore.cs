@@ -21,7 +21,11 @@ internal sealed partial class BatchStore
 
     public string Root { get; }
 
-    public static string NewBatchId() => "batch_" + Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// A new id: a version 7 UUID, whose text starts with its creation time in milliseconds, so that ids of batches
+    /// created within the same second still sort newest last.
+    /// </summary>
+    public static string NewBatchId(DateTimeOffset now) => "batch_" + Guid.CreateVersion7(now).ToString("N");
 
     public static bool IsValidId(string? id) => id is not null && BatchIdPattern().IsMatch(id);
 
