@@ -156,10 +156,11 @@ internal static class RunCommand
 
                 // Only the newest run of the file counts (the list is newest first): an unfinished one resumes and a
                 // completed one is not redone, while a cancelled, expired or failed one means starting afresh, even
-                // when an older run of the same file had completed.
+                // when an older run of the same file had completed. So does one left validating: a run that stopped
+                // before its input was stored.
                 if (sameFile)
                 {
-                    return job.Status is BatchStatus.InProgress or BatchStatus.Validating or BatchStatus.Finalizing or BatchStatus.Completed ? job : null;
+                    return job.Status is BatchStatus.InProgress or BatchStatus.Finalizing or BatchStatus.Completed ? job : null;
                 }
             }
 

@@ -71,10 +71,15 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// Validates an input JSONL stream, stores it, and starts the batch. An input with problems gives a batch in
     /// status <see cref="BatchStatus.Failed"/> whose <see cref="BatchJob.Errors"/> lists every one, and sends nothing.
     /// </summary>
+    /// <remarks>
+    /// The batch is listed as <see cref="BatchStatus.Validating"/> while its input is read. When the call is cancelled,
+    /// or the input or the disk fails meanwhile, it ends <see cref="BatchStatus.Failed"/> with the error
+    /// <c>validation_interrupted</c> (so does one whose process stopped, when the store is next resumed).
+    /// </remarks>
     /// <param name="input">The JSONL input, one request a line.</param>
     /// <param name="endpoint">The endpoint of every line; <see langword="null"/> takes it from the first line.</param>
     /// <param name="options">The completion window and metadata.</param>
-    /// <param name="cancellationToken">Cancels the creation (not the batch).</param>
+    /// <param name="cancellationToken">Cancels the creation while the input is read (not the batch once it runs).</param>
     /// <returns>The new batch: <see cref="BatchStatus.InProgress"/>, or <see cref="BatchStatus.Failed"/> with its errors.</returns>
     /// <exception cref="ArgumentException">The endpoint, completion window or metadata is not valid.</exception>
     public async Task<BatchJob> CreateAsync(Stream input, string? endpoint = null, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
@@ -84,49 +89,68 @@ public sealed class BatchJobManager : IAsyncDisposable
         ValidateArguments(endpoint, options);
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
 
-        var id = BatchStore.NewBatchId(_time.GetUtcNow());
-        var directory = _store.DirectoryOf(id);
-        Directory.CreateDirectory(directory);
-        var inputPath = _store.InputPath(id);
-        var temp = inputPath + ".tmp";
-        BatchInputValidator.Result validation;
-        var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
-        await using (copy.ConfigureAwait(false))
-        {
-            validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
-            copy.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, inputPath, overwrite: true);
         var now = _time.GetUtcNow();
-        var job = new BatchJob
-        {
-            Id = id,
-            Endpoint = validation.Endpoint ?? endpoint ?? BatchInputValidator.SupportedEndpoints[1],
-            InputFileId = BatchFileIds.Input(id),
-            CompletionWindow = options.CompletionWindow,
-            CreatedAt = now.ToUnixTimeSeconds(),
-            ExpiresAt = (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
-            Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
-            RequestCounts = new BatchRequestCounts(validation.LineCount, 0, 0),
-        };
+        var id = BatchStore.NewBatchId(now);
+        Directory.CreateDirectory(_store.DirectoryOf(id));
 
-        if (validation.Errors.Count > 0)
+        // The batch is this manager's from the start: no other process may take it for a stale one while it validates.
+        var runLock = _store.TryLock(id) ?? throw new IOException($"Could not lock the new batch {id} in {_store.Root}.");
+        try
         {
-            job = job with
+            var job = new BatchJob
             {
-                Status = BatchStatus.Failed,
-                FailedAt = now.ToUnixTimeSeconds(),
-                Errors = new BatchErrors(validation.Errors),
-                RequestCounts = new BatchRequestCounts(0, 0, 0),
+                Id = id,
+                Status = BatchStatus.Validating,
+                Endpoint = endpoint ?? string.Empty,
+                InputFileId = BatchFileIds.Input(id),
+                CompletionWindow = options.CompletionWindow,
+                CreatedAt = now.ToUnixTimeSeconds(),
+                ExpiresAt = (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
+                Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
             };
             await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
-            return job;
-        }
 
-        job = job with { Status = BatchStatus.InProgress, InProgressAt = now.ToUnixTimeSeconds() };
-        await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
-        return StartRunner(job)?.Current ?? job;
+            BatchInputValidator.Result validation;
+            try
+            {
+                validation = await ValidateAndStoreInputAsync(id, input, endpoint, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Cancelled, or the input or the disk failed: the stream cannot be read again, so the batch ends here.
+                await _store.WriteStateAsync(FailedAsInterrupted(job), CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            job = job with
+            {
+                Endpoint = validation.Endpoint ?? endpoint ?? BatchInputValidator.SupportedEndpoints[1],
+                RequestCounts = new BatchRequestCounts(validation.LineCount, 0, 0),
+            };
+            var validated = _time.GetUtcNow().ToUnixTimeSeconds();
+            if (validation.Errors.Count > 0)
+            {
+                job = job with
+                {
+                    Status = BatchStatus.Failed,
+                    FailedAt = validated,
+                    Errors = new BatchErrors(validation.Errors),
+                    RequestCounts = new BatchRequestCounts(0, 0, 0),
+                };
+                await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+                await runLock.DisposeAsync().ConfigureAwait(false);
+                return job;
+            }
+
+            job = job with { Status = BatchStatus.InProgress, InProgressAt = validated };
+            await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+            return await TryRunAsync(id, runLock).ConfigureAwait(false) ?? job;
+        }
+        catch
+        {
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Creates a batch from a JSONL file.</summary>
@@ -218,13 +242,12 @@ public sealed class BatchJobManager : IAsyncDisposable
             return runner.Current;
         }
 
-        // Not running here: another process runs it (ask it through the marker file), or nobody does (finish it here).
+        // Not running here: another process runs it (ask it through the marker file, which its runner checks every
+        // second), or nobody does (run it here, and the runner finds the marker as it starts). Only the runner
+        // writes the cancelling state: a write here would race its writes.
         await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var cancelling = job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now };
-        // The runner writes the cancelling state itself; writing it here too would race its writes (and could
-        // overwrite its final state with a stale one).
-        return StartRunner(cancelling)?.Current ?? cancelling;
+        return await TryRunAsync(batchId).ConfigureAwait(false)
+            ?? job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? _time.GetUtcNow().ToUnixTimeSeconds() };
     }
 
     /// <summary>Waits until a batch reaches an end state (completed, failed, expired or cancelled).</summary>
@@ -370,9 +393,9 @@ public sealed class BatchJobManager : IAsyncDisposable
             }
 
             Log.ResumingBatch(_logger, id, BatchStatusNames.Of(job.Status));
-            if (StartRunner(job) is { } runner)
+            if (await TryRunAsync(id).ConfigureAwait(false) is { } current && IsRunning(id))
             {
-                resumed.Add(runner.Current);
+                resumed.Add(current);
             }
         }
 
@@ -393,7 +416,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         }
 
         Log.ResumingBatch(_logger, batchId, BatchStatusNames.Of(job.Status));
-        return StartRunner(job)?.Current ?? job;
+        return await TryRunAsync(batchId).ConfigureAwait(false) ?? job;
     }
 
     /// <summary>Gets a value indicating whether a batch is running in this manager.</summary>
@@ -419,13 +442,44 @@ public sealed class BatchJobManager : IAsyncDisposable
         _startGate.Dispose();
     }
 
-    private BatchRunner? StartRunner(BatchJob job)
+    /// <summary>
+    /// Runs a batch in this manager, unless another process holds it (then <see langword="null"/>). The state is
+    /// read again once the batch is locked, since another process may have moved it on: an ended batch is left as
+    /// it is, and one still <c>validating</c> (its creator stopped midway) ends failed.
+    /// </summary>
+    /// <param name="batchId">The batch.</param>
+    /// <param name="heldLock">The batch's run lock when the caller holds it already (a batch just created).</param>
+    /// <returns>The batch as it now stands, or <see langword="null"/> when another process runs it.</returns>
+    private async Task<BatchJob?> TryRunAsync(string batchId, FileStream? heldLock = null)
     {
-        var runLock = _store.TryLock(job.Id);
+        var runLock = heldLock ?? _store.TryLock(batchId);
         if (runLock is null)
         {
-            Log.BatchLockedElsewhere(_logger, job.Id);
+            Log.BatchLockedElsewhere(_logger, batchId);
             return null;
+        }
+
+        BatchJob job;
+        try
+        {
+            job = await _store.ReadStateAsync(batchId, CancellationToken.None).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"No batch '{batchId}' in the store {_store.Root}.");
+            if (job.Status == BatchStatus.Validating)
+            {
+                job = FailedAsInterrupted(job);
+                await _store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (job.IsTerminal)
+        {
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            return job;
         }
 
         // A batch that ended, or whose run failed (a damaged result file, a full disk), stops being this manager's
@@ -433,8 +487,9 @@ public sealed class BatchJobManager : IAsyncDisposable
         var runner = new BatchRunner(job, _store, _processor, _time, _logger, runLock, ended => _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, ended)));
         if (!_running.TryAdd(job.Id, runner))
         {
-            runLock.Dispose();
-            return _running.GetValueOrDefault(job.Id);
+            // Unreachable while the lock is exclusive: a runner of this batch would hold it.
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            return _running.GetValueOrDefault(job.Id)?.Current;
         }
 
         runner.Start();
@@ -449,7 +504,7 @@ public sealed class BatchJobManager : IAsyncDisposable
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return runner;
+        return runner.Current;
     }
 
     private async Task EnsureStartedAsync(CancellationToken cancellationToken)
@@ -478,6 +533,35 @@ public sealed class BatchJobManager : IAsyncDisposable
             _startGate.Release();
         }
     }
+
+    /// <summary>Validates the input while copying it to the batch's folder (atomically: a temporary file, then a rename).</summary>
+    private async Task<BatchInputValidator.Result> ValidateAndStoreInputAsync(string id, Stream input, string? endpoint, CancellationToken cancellationToken)
+    {
+        var inputPath = _store.InputPath(id);
+        var temp = inputPath + ".tmp";
+        BatchInputValidator.Result validation;
+        var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        await using (copy.ConfigureAwait(false))
+        {
+            validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
+            copy.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, inputPath, overwrite: true);
+        return validation;
+    }
+
+    /// <summary>
+    /// A batch whose validation never finished (the call was cancelled, the disk failed, or the process stopped):
+    /// its input was a stream that is gone, so it cannot resume. It ends failed, having sent nothing.
+    /// </summary>
+    private BatchJob FailedAsInterrupted(BatchJob job) => job with
+    {
+        Status = BatchStatus.Failed,
+        FailedAt = _time.GetUtcNow().ToUnixTimeSeconds(),
+        Errors = new BatchErrors([new BatchValidationError("validation_interrupted", "The input was not fully validated (the creation was cancelled or its process stopped); nothing was sent. Create the batch again.", null, null)]),
+        RequestCounts = new BatchRequestCounts(0, 0, 0),
+    };
 
     private static void ValidateArguments(string? endpoint, BatchCreateOptions options)
     {

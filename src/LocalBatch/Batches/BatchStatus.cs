@@ -10,7 +10,7 @@ public enum BatchStatus
     [JsonStringEnumMemberName("validating")]
     Validating,
 
-    /// <summary>The input failed validation; nothing was sent.</summary>
+    /// <summary>The input failed validation, or its validation was interrupted; nothing was sent.</summary>
     [JsonStringEnumMemberName("failed")]
     Failed,
 

@@ -50,7 +50,12 @@ internal sealed class BatchRunner : IAsyncDisposable
     /// <summary>Completes with the batch's final state (or its state at shutdown).</summary>
     public Task<BatchJob> Completion => _completion.Task;
 
-    public void Start() => _run = Task.Run(RunAsync);
+    /// <summary>Starts the run; a cancellation asked for while nobody ran the batch (the marker file) applies at once.</summary>
+    public void Start()
+    {
+        WatchCancelRequest();
+        _run = Task.Run(RunAsync);
+    }
 
     public void RequestStop(BatchStopReason reason)
     {
