@@ -42,7 +42,11 @@ try
 
     // 2. The manager keeps each batch's state, input, output and error files in its store directory.
     using var processor = new LocalBatchProcessor(new LocalBatchOptions { Endpoint = endpoint, ApiKey = Environment.GetEnvironmentVariable("LOCALBATCH_API_KEY") });
-    await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = Path.Combine(work.FullName, "store") });
+    await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions
+    {
+        StoreDirectory = Path.Combine(work.FullName, "store"),
+        ProgressInterval = TimeSpan.FromMilliseconds(250),
+    });
 
     var batch = await manager.CreateFromFileAsync(inputPath);
     if (batch.Status == BatchStatus.Failed)
@@ -56,22 +60,9 @@ try
         return 1;
     }
 
-    // 3. Wait for it, showing the live progress whenever it moves.
+    // 3. Wait for it, with its live progress reported every ProgressInterval and once more at the end.
     Console.WriteLine($"Created {batch.Id} with {batch.RequestCounts.Total} requests to {batch.Endpoint}");
-    var wait = manager.WaitAsync(batch.Id);
-    var shown = -1;
-    while (!wait.IsCompleted)
-    {
-        if (manager.GetProgress(batch.Id) is { } progress && progress.Completed != shown)
-        {
-            shown = progress.Completed;
-            Console.WriteLine($"  {progress.Completed}/{progress.Total} done, {progress.Failed} failed, {progress.InFlight} in flight, {progress.RequestsPerSecond:0} req/s");
-        }
-
-        await Task.WhenAny(wait, Task.Delay(TimeSpan.FromMilliseconds(50)));
-    }
-
-    batch = await wait;
+    batch = await manager.WaitAsync(batch.Id, new ConsoleProgress());
     Console.WriteLine(JsonSerializer.Serialize(batch, new JsonSerializerOptions { WriteIndented = true }));
 
     // 4. The output file holds the 2xx answers (in the order they finished), the error file every other outcome.
@@ -115,4 +106,11 @@ static string OneLine(string? text)
 {
     var line = (text ?? string.Empty).ReplaceLineEndings(" ").Trim();
     return line.Length <= 60 ? line : line[..60] + "…";
+}
+
+/// <summary>Prints each report as it comes (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
+internal sealed class ConsoleProgress : IProgress<BatchProgress>
+{
+    public void Report(BatchProgress value) =>
+        Console.WriteLine($"  {value.Completed}/{value.Total} done, {value.Failed} failed, {value.InFlight} in flight, {value.RequestsPerSecond:0} req/s");
 }

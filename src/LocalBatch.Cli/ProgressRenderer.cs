@@ -3,15 +3,18 @@ using System.Globalization;
 namespace LocalBatch.Cli;
 
 /// <summary>Shows a batch's progress on stderr: a live bar on a terminal, a plain line every few seconds otherwise.</summary>
-internal sealed class ProgressRenderer(TextWriter error, bool isTerminal, TimeProvider timeProvider)
+internal sealed class ProgressRenderer(TextWriter error, bool isTerminal, TimeProvider timeProvider) : IProgress<BatchProgress>
 {
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(5);
     private const int BarWidth = 28;
     private long _lastPlain = timeProvider.GetTimestamp();
     private bool _drewBar;
 
-    /// <summary>How often <see cref="Render"/> should be called.</summary>
+    /// <summary>How often progress should be reported.</summary>
     public TimeSpan RefreshInterval => isTerminal ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(1);
+
+    /// <summary>Shows a progress report (called one report at a time).</summary>
+    public void Report(BatchProgress value) => Render(value);
 
     public void Render(BatchProgress progress)
     {

@@ -61,7 +61,14 @@ internal static class RunCommand
         var outputPath = Path.GetFullPath(settings.Output ?? DefaultPath(settings.Input, ".output.jsonl"));
         var errorPath = Path.GetFullPath(settings.Errors ?? DefaultPath(settings.Input, ".errors.jsonl"));
         using var processor = CreateProcessor(options);
-        var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = settings.StateDirectory, ResumeOnStart = false, MaxLinesPerBatch = int.MaxValue });
+        var renderer = new ProgressRenderer(context.Error, context.IsTerminal, TimeProvider.System);
+        var manager = new BatchJobManager(processor, new BatchJobManagerOptions
+        {
+            StoreDirectory = settings.StateDirectory,
+            ResumeOnStart = false,
+            MaxLinesPerBatch = int.MaxValue,
+            ProgressInterval = renderer.RefreshInterval,
+        });
         await using (manager.ConfigureAwait(false))
         {
             var source = settings.Input.FullName;
@@ -97,10 +104,9 @@ internal static class RunCommand
             }
 
             var started = TimeProvider.System.GetTimestamp();
-            var renderer = new ProgressRenderer(context.Error, context.IsTerminal, TimeProvider.System);
             try
             {
-                job = await WaitWithProgressAsync(manager, job.Id, renderer, cancellationToken).ConfigureAwait(false);
+                job = await manager.WaitAsync(job.Id, renderer, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -121,23 +127,6 @@ internal static class RunCommand
                 $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
         }
-    }
-
-    private static async Task<BatchJob> WaitWithProgressAsync(BatchJobManager manager, string batchId, ProgressRenderer renderer, CancellationToken cancellationToken)
-    {
-        var wait = manager.WaitAsync(batchId, cancellationToken);
-        while (!wait.IsCompleted)
-        {
-            if (manager.GetProgress(batchId) is { } progress)
-            {
-                renderer.Render(progress);
-            }
-
-            await Task.WhenAny(wait, Task.Delay(renderer.RefreshInterval, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        return await wait.ConfigureAwait(false);
     }
 
     private static async Task<BatchJob?> FindPreviousRunAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)

@@ -44,19 +44,30 @@ public sealed class BatchJobManager : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(processor);
         _processor = processor;
         _options = options ?? new BatchJobManagerOptions();
+        var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(_options.StoreDirectory))
         {
-            throw new ArgumentException("BatchJobManagerOptions.StoreDirectory is required.", nameof(options));
+            problems.Add("StoreDirectory is required.");
         }
 
         if (_options.MaxLinesPerBatch < 1)
         {
-            throw new ArgumentException($"BatchJobManagerOptions.MaxLinesPerBatch must be at least 1; got {_options.MaxLinesPerBatch}.", nameof(options));
+            problems.Add($"MaxLinesPerBatch must be at least 1; got {_options.MaxLinesPerBatch}.");
         }
 
         if (_options.CompletionWindowDuration <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"BatchJobManagerOptions.CompletionWindowDuration must be positive; got {_options.CompletionWindowDuration}.", nameof(options));
+            problems.Add($"CompletionWindowDuration must be positive; got {_options.CompletionWindowDuration}.");
+        }
+
+        if (_options.ProgressInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"ProgressInterval must be positive; got {_options.ProgressInterval}.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("BatchJobManagerOptions are not valid: " + string.Join(" ", problems), nameof(options));
         }
 
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -255,19 +266,32 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting (the batch goes on).</param>
     /// <returns>The final batch.</returns>
     /// <exception cref="KeyNotFoundException">No such batch.</exception>
-    public async Task<BatchJob> WaitAsync(string batchId, CancellationToken cancellationToken = default)
+    /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
+    public Task<BatchJob> WaitAsync(string batchId, CancellationToken cancellationToken = default) =>
+        WaitAsync(batchId, progress: null, cancellationToken);
+
+    /// <summary>
+    /// Waits until a batch reaches an end state, reporting its progress every
+    /// <see cref="BatchJobManagerOptions.ProgressInterval"/> and once more at the end.
+    /// </summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <param name="progress">
+    /// Receives the progress: live counts, rate, tokens and ETA while this manager runs the batch; the counts of its
+    /// saved state when another process runs it. Reports come one at a time, from the waiting call.
+    /// </param>
+    /// <param name="cancellationToken">Stops waiting (the batch goes on).</param>
+    /// <returns>The final batch.</returns>
+    /// <exception cref="KeyNotFoundException">No such batch.</exception>
+    /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
+    public async Task<BatchJob> WaitAsync(string batchId, IProgress<BatchProgress>? progress, CancellationToken cancellationToken = default)
     {
+        using var ticks = new PeriodicTimer(_options.ProgressInterval, _time);
         while (true)
         {
             var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
-            if (job.IsTerminal)
+            if (_running.TryGetValue(batchId, out var runner) && !job.IsTerminal)
             {
-                return job;
-            }
-
-            if (_running.TryGetValue(batchId, out var runner))
-            {
-                var final = await runner.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var final = await WaitForRunnerAsync(runner, ticks, progress, cancellationToken).ConfigureAwait(false);
                 if (final.IsTerminal)
                 {
                     return final;
@@ -276,10 +300,46 @@ public sealed class BatchJobManager : IAsyncDisposable
                 throw new OperationCanceledException($"The manager stopped while batch '{batchId}' was running; it resumes when a manager opens the store again.");
             }
 
-            // Run by another process: look again shortly.
-            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            progress?.Report(ProgressOf(job));
+            if (job.IsTerminal)
+            {
+                return job;
+            }
+
+            // Run by another process: look again at the next tick.
+            await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static async Task<BatchJob> WaitForRunnerAsync(BatchRunner runner, PeriodicTimer ticks, IProgress<BatchProgress>? progress, CancellationToken cancellationToken)
+    {
+        var completion = runner.Completion;
+        if (progress is null)
+        {
+            return await completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        while (!completion.IsCompleted)
+        {
+            progress.Report(runner.Progress());
+            var tick = ticks.WaitForNextTickAsync(cancellationToken).AsTask();
+            await Task.WhenAny(completion, tick).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var final = await completion.ConfigureAwait(false);
+        progress.Report(runner.Progress());
+        return final;
+    }
+
+    private static BatchProgress ProgressOf(BatchJob job) => new()
+    {
+        Total = job.RequestCounts.Total,
+        Completed = job.RequestCounts.Completed + job.RequestCounts.Failed,
+        Failed = job.RequestCounts.Failed,
+        PromptTokens = job.Usage?.InputTokens ?? 0,
+        CompletionTokens = job.Usage?.OutputTokens ?? 0,
+    };
 
     /// <summary>Gets the live progress of a batch running in this manager, or <see langword="null"/> when it is not running here.</summary>
     /// <param name="batchId">The batch id.</param>
@@ -287,7 +347,10 @@ public sealed class BatchJobManager : IAsyncDisposable
     public BatchProgress? GetProgress(string batchId) =>
         _running.TryGetValue(batchId, out var runner) ? runner.Progress() : null;
 
-    /// <summary>Streams the lines of a batch's output file (the 2xx answers), as written so far.</summary>
+    /// <summary>
+    /// Streams the lines of a batch's output file (the 2xx answers), as written so far: in the order the requests
+    /// finished, not the input's, as OpenAI's are; match them to the input by <c>custom_id</c>.
+    /// </summary>
     /// <param name="batchId">The batch id.</param>
     /// <param name="cancellationToken">Stops the reading.</param>
     /// <returns>The output lines.</returns>

@@ -18,4 +18,11 @@ public sealed class BatchJobManagerOptions
     /// <summary>Gets or sets how long a completion window of <c>24h</c> really lasts (tests shorten it).</summary>
     /// <value>The default is 24 hours.</value>
     public TimeSpan CompletionWindowDuration { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Gets or sets how often <see cref="BatchJobManager.WaitAsync(string, IProgress{BatchProgress}?, CancellationToken)"/>
+    /// reports progress while a batch runs, and how often a batch run by another process is looked at.
+    /// </summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
