@@ -3,6 +3,10 @@ using System.Text.Json.Serialization;
 namespace LocalBatch.Batches;
 
 /// <summary>A batch, shaped field for field like OpenAI's Batch object (snake_case, Unix-second timestamps).</summary>
+/// <remarks>
+/// Serialized with <see cref="System.Text.Json.JsonSerializer"/>, it gives OpenAI's JSON whatever the options: every
+/// field is written, a null one as <c>null</c>, even when the options say to leave nulls out.
+/// </remarks>
 public sealed record BatchJob
 {
     /// <summary>Gets the batch id, <c>batch_…</c>.</summary>
@@ -19,6 +23,7 @@ public sealed record BatchJob
 
     /// <summary>Gets the validation errors, or <see langword="null"/> when the input was valid.</summary>
     [JsonPropertyName("errors")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public BatchErrors? Errors { get; init; }
 
     /// <summary>Gets the id of the stored input file.</summary>
@@ -35,10 +40,12 @@ public sealed record BatchJob
 
     /// <summary>Gets the id of the output file (2xx answers), once there is one.</summary>
     [JsonPropertyName("output_file_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? OutputFileId { get; init; }
 
     /// <summary>Gets the id of the error file (everything else), once there is one.</summary>
     [JsonPropertyName("error_file_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? ErrorFileId { get; init; }
 
     /// <summary>Gets when the batch was created, in Unix seconds.</summary>
@@ -47,34 +54,42 @@ public sealed record BatchJob
 
     /// <summary>Gets when sending started, in Unix seconds.</summary>
     [JsonPropertyName("in_progress_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? InProgressAt { get; init; }
 
     /// <summary>Gets when the completion window ends, in Unix seconds.</summary>
     [JsonPropertyName("expires_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? ExpiresAt { get; init; }
 
     /// <summary>Gets when finalizing started, in Unix seconds.</summary>
     [JsonPropertyName("finalizing_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? FinalizingAt { get; init; }
 
     /// <summary>Gets when the batch completed, in Unix seconds.</summary>
     [JsonPropertyName("completed_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? CompletedAt { get; init; }
 
     /// <summary>Gets when the batch failed validation, in Unix seconds.</summary>
     [JsonPropertyName("failed_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? FailedAt { get; init; }
 
     /// <summary>Gets when the batch expired, in Unix seconds.</summary>
     [JsonPropertyName("expired_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? ExpiredAt { get; init; }
 
     /// <summary>Gets when cancellation was asked for, in Unix seconds.</summary>
     [JsonPropertyName("cancelling_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? CancellingAt { get; init; }
 
     /// <summary>Gets when the batch was cancelled, in Unix seconds.</summary>
     [JsonPropertyName("cancelled_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long? CancelledAt { get; init; }
 
     /// <summary>Gets the request counts.</summary>
@@ -83,10 +98,12 @@ public sealed record BatchJob
 
     /// <summary>Gets up to 16 key-value pairs the creator attached.</summary>
     [JsonPropertyName("metadata")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     /// <summary>Gets the tokens used by the successful requests so far.</summary>
     [JsonPropertyName("usage")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public BatchUsage? Usage { get; init; }
 
     /// <summary>Gets a value indicating whether the batch has reached an end state (completed, failed, expired or cancelled).</summary>

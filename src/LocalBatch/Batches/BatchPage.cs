@@ -9,8 +9,8 @@ namespace LocalBatch.Batches;
 /// <param name="HasMore">Whether older batches follow.</param>
 public sealed record BatchPage(
     [property: JsonPropertyName("data")] IReadOnlyList<BatchJob> Data,
-    [property: JsonPropertyName("first_id")] string? FirstId,
-    [property: JsonPropertyName("last_id")] string? LastId,
+    [property: JsonPropertyName("first_id"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FirstId,
+    [property: JsonPropertyName("last_id"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastId,
     [property: JsonPropertyName("has_more")] bool HasMore)
 {
     /// <summary>Gets the object type, <c>list</c>.</summary>

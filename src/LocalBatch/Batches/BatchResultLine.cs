@@ -13,5 +13,5 @@ namespace LocalBatch.Batches;
 public sealed record BatchResultLine(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("custom_id")] string CustomId,
-    [property: JsonPropertyName("response")] BatchResponse? Response,
-    [property: JsonPropertyName("error")] BatchLineError? Error);
+    [property: JsonPropertyName("response"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] BatchResponse? Response,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] BatchLineError? Error);

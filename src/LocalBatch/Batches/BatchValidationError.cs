@@ -10,8 +10,8 @@ namespace LocalBatch.Batches;
 public sealed record BatchValidationError(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("param")] string? Param,
-    [property: JsonPropertyName("line")] int? Line)
+    [property: JsonPropertyName("param"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonPropertyName("line"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Line)
 {
     /// <inheritdoc/>
     public override string ToString() => Line is { } line ? $"line {line}: {Code}: {Message}" : $"{Code}: {Message}";

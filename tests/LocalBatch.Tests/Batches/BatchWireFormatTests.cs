@@ -87,6 +87,24 @@ public sealed class BatchWireFormatTests
     }
 
     [Fact]
+    public async Task PublicTypes_SerializedWithCallerOptionsThatDropNulls_StillWriteEveryOpenAIField()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)))).Id);
+        var line = Assert.Single(await ReadAllAsync(manager.GetResultsAsync(job.Id)));
+        var options = new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+        using var batch = JsonDocument.Parse(JsonSerializer.Serialize(job, options));
+        using var result = JsonDocument.Parse(JsonSerializer.Serialize(line, options));
+
+        Assert.Equal(s_batchFields.Order(StringComparer.Ordinal), batch.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("completed", batch.RootElement.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, batch.RootElement.GetProperty("failed_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, result.RootElement.GetProperty("error").ValueKind);
+    }
+
+    [Fact]
     public void BatchUsage_StateWrittenWithoutDetails_ReadsThemAsZero()
     {
         var usage = JsonSerializer.Deserialize<BatchUsage>("""{"input_tokens":1,"output_tokens":2,"total_tokens":3}""", BatchJsonContext.Default.Options)!;
