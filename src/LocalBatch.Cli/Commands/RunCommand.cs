@@ -108,11 +108,16 @@ internal static class RunCommand
             {
                 job = await manager.WaitAsync(job.Id, renderer, cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (Exception ex)
             {
+                // Interrupted (Ctrl+C), or the run itself stopped (the server never answered, a damaged result file,
+                // a full disk): what finished is kept, and the same command resumes once the cause is gone.
                 renderer.Finish();
                 var current = await manager.RetrieveAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-                await context.Error.WriteLineAsync($"localbatch: interrupted with {current.RequestCounts.Completed + current.RequestCounts.Failed} of {current.RequestCounts.Total} done; run the same command again to resume.").ConfigureAwait(false);
+                var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
+                var what = ex is OperationCanceledException ? "interrupted" : $"stopped: {ex.Message}";
+                await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done; run the same command again to resume.").ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
 

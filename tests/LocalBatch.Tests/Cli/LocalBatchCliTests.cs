@@ -349,6 +349,41 @@ public sealed class LocalBatchCliTests
     }
 
     [Fact]
+    public async Task Run_ResultFileDamaged_ExitsOneWithTheCauseAndResumesOnceRepaired()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
+        env.PauseAtChatRequest(4);
+        using var interrupt = new CancellationTokenSource();
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        interrupt.Cancel();
+        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        var output = Path.Combine(Assert.Single(Directory.GetDirectories(StateDir(env))), "output.jsonl");
+        var answered = File.ReadAllLines(output);
+        Assert.True(answered.Length >= 2);
+        File.WriteAllLines(output, [answered[0][..10], .. answered[1..]]);
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var sentBefore = env.ChatRequests;
+
+        var damaged = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Fatal, damaged.ExitCode);
+        Assert.Contains("stopped: The result file", damaged.Error, StringComparison.Ordinal);
+        Assert.Contains("run the same command again to resume", damaged.Error, StringComparison.Ordinal);
+        Assert.Equal(sentBefore, env.ChatRequests);
+
+        File.WriteAllLines(output, answered);
+        var repaired = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Success, repaired.ExitCode);
+        Assert.Equal(sentBefore + Total - answered.Length, env.ChatRequests);
+        Assert.Equal(Expected(Total), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+    }
+
+    [Fact]
     public async Task Run_TokenAlreadyCancelled_ExitsOneAndSendsNothing()
     {
         await using var env = await StartAsync();
