@@ -191,7 +191,7 @@ public sealed class LocalBatchProcessor : IDisposable
         {
             if (_concurrency is null || _concurrency.IsFaulted || _concurrency.IsCanceled)
             {
-                _concurrency = ResolveConcurrencyAsync(cancellationToken);
+                _concurrency = ServerSlots.ReadAsync(Client, _logger, cancellationToken);
             }
 
             return _concurrency;
@@ -288,27 +288,6 @@ public sealed class LocalBatchProcessor : IDisposable
         await foreach (var (_, result) in StreamAsync(requests, operation, endpoint, total: null, progress, cancellationToken).ConfigureAwait(false))
         {
             yield return result;
-        }
-    }
-
-    private async Task<int> ResolveConcurrencyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var props = await Client.GetPropsAsync(cancellationToken).ConfigureAwait(false);
-            if (props is { TotalSlots: > 0 })
-            {
-                Log.ConcurrencyChosen(_logger, props.TotalSlots, "total_slots from /props");
-                return props.TotalSlots;
-            }
-
-            Log.ConcurrencyChosen(_logger, LocalBatchOptions.FallbackConcurrency, "the gateway has no /props");
-            return LocalBatchOptions.FallbackConcurrency;
-        }
-        catch (LocalGatewayException ex) when (ex.Kind == GatewayErrorKind.Request)
-        {
-            Log.ConcurrencyChosen(_logger, LocalBatchOptions.FallbackConcurrency, $"/props refused: {ex.StatusCode}");
-            return LocalBatchOptions.FallbackConcurrency;
         }
     }
 

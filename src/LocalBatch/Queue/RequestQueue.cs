@@ -399,8 +399,9 @@ public sealed class RequestQueue : IAsyncDisposable
     {
         try
         {
-            using var processor = new LocalBatchProcessor(_client);
-            var count = await processor.GetConcurrencyAsync(_abort.Token).ConfigureAwait(false);
+            var count = _client.Options.MaxConcurrency > 0
+                ? _client.Options.MaxConcurrency
+                : await ServerSlots.ReadAsync(_client, _logger, _abort.Token).ConfigureAwait(false);
             Log.QueueStarted(_logger, count, "automatic");
             return count;
         }

@@ -631,6 +631,27 @@ public sealed class RequestQueueTests
     }
 
     [Fact]
+    public async Task Constructor_MaxWorkersZeroAndClientMaxConcurrency_UsesTheClientsBoundWithoutAskingProps()
+    {
+        var mock = new MockHttpMessageHandler();
+        var props = mock.When("*/props").Respond("application/json", """{"total_slots":3,"model_path":"tiny.gguf"}""");
+        using var client = CreateClient(mock, maxConcurrency: 2);
+        await using var queue = new RequestQueue(client);
+        using var gate = new WorkGate();
+        for (var i = 0; i < 6; i++)
+        {
+            await queue.SubmitAsync($"job-{i}", ct => gate.RunAsync(0, ct));
+        }
+
+        await gate.WhenStarted(2);
+        Assert.Equal(2, queue.Stats.Workers);
+        gate.Open();
+        await queue.WaitCompletionAsync();
+        Assert.Equal(2, gate.Peak);
+        Assert.Equal(0, mock.GetMatchCount(props));
+    }
+
+    [Fact]
     public async Task Constructor_MaxWorkersZeroAndNoProps_UsesTheFallbackConcurrency()
     {
         var mock = new MockHttpMessageHandler();
