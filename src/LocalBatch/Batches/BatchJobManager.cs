@@ -55,9 +55,10 @@ public sealed class BatchJobManager : IAsyncDisposable
             problems.Add($"MaxLinesPerBatch must be at least 1; got {_options.MaxLinesPerBatch}.");
         }
 
-        if (_options.CompletionWindowDuration <= TimeSpan.Zero)
+        if (_options.CompletionWindowDuration != Timeout.InfiniteTimeSpan
+            && (_options.CompletionWindowDuration <= TimeSpan.Zero || _options.CompletionWindowDuration > BatchJobManagerOptions.MaxCompletionWindowDuration))
         {
-            problems.Add($"CompletionWindowDuration must be positive; got {_options.CompletionWindowDuration}.");
+            problems.Add($"CompletionWindowDuration must be positive and at most {BatchJobManagerOptions.MaxCompletionWindowDuration.TotalDays} days, or Timeout.InfiniteTimeSpan for no expiry; got {_options.CompletionWindowDuration}.");
         }
 
         if (_options.ProgressInterval <= TimeSpan.Zero)
@@ -116,7 +117,7 @@ public sealed class BatchJobManager : IAsyncDisposable
                 InputFileId = BatchFileIds.Input(id),
                 CompletionWindow = options.CompletionWindow,
                 CreatedAt = now.ToUnixTimeSeconds(),
-                ExpiresAt = (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
+                ExpiresAt = _options.CompletionWindowDuration == Timeout.InfiniteTimeSpan ? null : (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
                 Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
             };
             await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
@@ -148,13 +149,14 @@ public sealed class BatchJobManager : IAsyncDisposable
                     Errors = new BatchErrors(validation.Errors),
                     RequestCounts = new BatchRequestCounts(0, 0, 0),
                 };
-                await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+                await _store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
                 await runLock.DisposeAsync().ConfigureAwait(false);
                 return job;
             }
 
+            // From here the batch exists whatever the token says: the token only cancels the reading of the input.
             job = job with { Status = BatchStatus.InProgress, InProgressAt = validated };
-            await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+            await _store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
             return await TryRunAsync(id, runLock).ConfigureAwait(false) ?? job;
         }
         catch
@@ -187,6 +189,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <returns>The batch.</returns>
     /// <exception cref="ArgumentException">The id is not a batch id.</exception>
     /// <exception cref="KeyNotFoundException">No such batch in the store.</exception>
+    /// <exception cref="InvalidDataException">The batch's state file is damaged.</exception>
     public async Task<BatchJob> RetrieveAsync(string batchId, CancellationToken cancellationToken = default)
     {
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
@@ -214,7 +217,10 @@ public sealed class BatchJobManager : IAsyncDisposable
         var all = new List<BatchJob>();
         foreach (var id in _store.ListIds())
         {
-            all.Add(await RetrieveAsync(id, cancellationToken).ConfigureAwait(false));
+            if (await TryRetrieveAsync(id, cancellationToken).ConfigureAwait(false) is { } job)
+            {
+                all.Add(job);
+            }
         }
 
         // Newest first; ids break ties between batches created in the same second.
@@ -247,16 +253,17 @@ public sealed class BatchJobManager : IAsyncDisposable
             throw new InvalidOperationException($"Batch '{batchId}' is already {BatchStatusNames.Of(job.Status)} and cannot be cancelled.");
         }
 
+        // The marker file is the request, on disk: a runner in another process sees it within a second, and a batch
+        // whose process is killed before it records the cancellation still ends cancelled when resumed.
+        await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
         if (_running.TryGetValue(batchId, out var runner))
         {
             runner.RequestStop(BatchStopReason.Cancel);
             return runner.Current;
         }
 
-        // Not running here: another process runs it (ask it through the marker file, which its runner checks every
-        // second), or nobody does (run it here, and the runner finds the marker as it starts). Only the runner
-        // writes the cancelling state: a write here would race its writes.
-        await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
+        // Not running here: another process runs it, or nobody does (run it here, and the runner finds the marker as
+        // it starts). Only the runner writes the cancelling state: a write here would race its writes.
         return await TryRunAsync(batchId).ConfigureAwait(false)
             ?? job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? _time.GetUtcNow().ToUnixTimeSeconds() };
     }
@@ -292,12 +299,7 @@ public sealed class BatchJobManager : IAsyncDisposable
             if (_running.TryGetValue(batchId, out var runner) && !job.IsTerminal)
             {
                 var final = await WaitForRunnerAsync(runner, ticks, progress, cancellationToken).ConfigureAwait(false);
-                if (final.IsTerminal)
-                {
-                    return final;
-                }
-
-                throw new OperationCanceledException($"The manager stopped while batch '{batchId}' was running; it resumes when a manager opens the store again.");
+                return final.IsTerminal ? final : throw ManagerStopped(batchId);
             }
 
             progress?.Report(ProgressOf(job));
@@ -306,7 +308,21 @@ public sealed class BatchJobManager : IAsyncDisposable
                 return job;
             }
 
-            // Run by another process: look again at the next tick.
+            // Not running here: another process runs it (look again at the next tick), or nobody does any more (its
+            // process stopped): then this manager resumes it rather than wait for ever.
+            var (current, started) = await TryStartAsync(batchId, heldLock: null, quiet: true).ConfigureAwait(false);
+            if (started is not null)
+            {
+                var final = await WaitForRunnerAsync(started, ticks, progress, cancellationToken).ConfigureAwait(false);
+                return final.IsTerminal ? final : throw ManagerStopped(batchId);
+            }
+
+            if (current is { IsTerminal: true })
+            {
+                progress?.Report(ProgressOf(current));
+                return current;
+            }
+
             await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -331,6 +347,25 @@ public sealed class BatchJobManager : IAsyncDisposable
         progress.Report(runner.Progress());
         return final;
     }
+
+    /// <summary>Reads a batch for a listing or a resume: one whose state cannot be read is logged and skipped, not fatal to the others.</summary>
+    private async Task<BatchJob?> TryRetrieveAsync(string batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _running.TryGetValue(batchId, out var runner)
+                ? runner.Current
+                : await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            Log.BatchStateUnreadable(_logger, batchId, ex);
+            return null;
+        }
+    }
+
+    private static OperationCanceledException ManagerStopped(string batchId) =>
+        new($"The manager stopped while batch '{batchId}' was running; it resumes when a manager opens the store again.");
 
     private static BatchProgress ProgressOf(BatchJob job) => new()
     {
@@ -408,7 +443,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         {
             ["retry_of"] = batchId,
         };
-        var retryInput = Path.Combine(_store.DirectoryOf(batchId), "retry.jsonl");
+        var retryInput = Path.Combine(_store.DirectoryOf(batchId), $"retry-{Guid.NewGuid():N}.jsonl");
         var writer = new StreamWriter(retryInput, append: false) { NewLine = "\n" };
         await using (writer.ConfigureAwait(false))
         {
@@ -449,7 +484,7 @@ public sealed class BatchJobManager : IAsyncDisposable
                 continue;
             }
 
-            var job = await _store.ReadStateAsync(id, cancellationToken).ConfigureAwait(false);
+            var job = await TryRetrieveAsync(id, cancellationToken).ConfigureAwait(false);
             if (job is null || job.IsTerminal)
             {
                 continue;
@@ -505,21 +540,31 @@ public sealed class BatchJobManager : IAsyncDisposable
         _startGate.Dispose();
     }
 
+    /// <summary>Runs a batch in this manager, unless another process holds it; see <see cref="TryStartAsync"/>.</summary>
+    /// <returns>The batch as it now stands, or <see langword="null"/> when another process runs it.</returns>
+    private async Task<BatchJob?> TryRunAsync(string batchId, FileStream? heldLock = null) =>
+        (await TryStartAsync(batchId, heldLock, quiet: false).ConfigureAwait(false)).Job;
+
     /// <summary>
-    /// Runs a batch in this manager, unless another process holds it (then <see langword="null"/>). The state is
+    /// Runs a batch in this manager, unless another process holds it (then no job and no runner). The state is
     /// read again once the batch is locked, since another process may have moved it on: an ended batch is left as
-    /// it is, and one still <c>validating</c> (its creator stopped midway) ends failed.
+    /// it is (no runner), and one still <c>validating</c> (its creator stopped midway) ends failed.
     /// </summary>
     /// <param name="batchId">The batch.</param>
     /// <param name="heldLock">The batch's run lock when the caller holds it already (a batch just created).</param>
-    /// <returns>The batch as it now stands, or <see langword="null"/> when another process runs it.</returns>
-    private async Task<BatchJob?> TryRunAsync(string batchId, FileStream? heldLock = null)
+    /// <param name="quiet">Whether a batch locked elsewhere goes unlogged (a waiter looks every tick).</param>
+    /// <returns>The batch as it now stands and the runner started for it, if one was.</returns>
+    private async Task<(BatchJob? Job, BatchRunner? Runner)> TryStartAsync(string batchId, FileStream? heldLock, bool quiet)
     {
         var runLock = heldLock ?? _store.TryLock(batchId);
         if (runLock is null)
         {
-            Log.BatchLockedElsewhere(_logger, batchId);
-            return null;
+            if (!quiet)
+            {
+                Log.BatchLockedElsewhere(_logger, batchId);
+            }
+
+            return (null, null);
         }
 
         BatchJob job;
@@ -542,7 +587,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         if (job.IsTerminal)
         {
             await runLock.DisposeAsync().ConfigureAwait(false);
-            return job;
+            return (job, null);
         }
 
         // A batch that ended, or whose run failed (a damaged result file, a full disk), stops being this manager's
@@ -552,7 +597,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         {
             // Unreachable while the lock is exclusive: a runner of this batch would hold it.
             await runLock.DisposeAsync().ConfigureAwait(false);
-            return _running.GetValueOrDefault(job.Id)?.Current;
+            return (_running.GetValueOrDefault(job.Id)?.Current, null);
         }
 
         runner.Start();
@@ -567,7 +612,15 @@ public sealed class BatchJobManager : IAsyncDisposable
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return runner.Current;
+
+        if (Volatile.Read(ref _disposed) != 0 && _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, runner)))
+        {
+            // The manager was disposed while this runner started, after it stopped the others: stop this one too.
+            await runner.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(BatchJobManager));
+        }
+
+        return (runner.Current, runner);
     }
 
     private async Task EnsureStartedAsync(CancellationToken cancellationToken)

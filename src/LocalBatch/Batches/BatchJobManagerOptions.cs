@@ -15,8 +15,15 @@ public sealed class BatchJobManagerOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool ResumeOnStart { get; set; } = true;
 
-    /// <summary>Gets or sets how long a completion window of <c>24h</c> really lasts (tests shorten it).</summary>
-    /// <value>The default is 24 hours.</value>
+    /// <summary>The longest <see cref="CompletionWindowDuration"/> short of none: 30 days.</summary>
+    public static readonly TimeSpan MaxCompletionWindowDuration = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Gets or sets how long a completion window of <c>24h</c> really lasts before the batch expires, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for batches that never expire (<c>expires_at</c> is then null), as
+    /// <c>localbatch run</c> creates them so that a run resumed days later still finishes.
+    /// </summary>
+    /// <value>The default is 24 hours; at most <see cref="MaxCompletionWindowDuration"/>.</value>
     public TimeSpan CompletionWindowDuration { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>

@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "Batch {BatchId} is being run by another process; not resumed here")]
     public static partial void BatchLockedElsewhere(ILogger logger, string batchId);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Batch {BatchId} has a state file that cannot be read; it is skipped")]
+    public static partial void BatchStateUnreadable(ILogger logger, string batchId, Exception exception);
 }

@@ -47,6 +47,39 @@ public sealed class BatchCancelExpireTests
     }
 
     [Fact]
+    public async Task CancelAsync_Running_ThenProcessKilled_ResumesIntoCancelledWithoutSending()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(3);
+        await using var manager = env.CreateManager();
+        var id = (await manager.CreateAsync(ToStream(ChatLines(Total)))).Id;
+        await env.WaitForPauseAsync();
+
+        await manager.CancelAsync(id);
+
+        // A kill right after CancelAsync returned: a copy of the batch's folder as it is now, opened by a new manager.
+        var killedStore = Path.Combine(env.StoreDirectory, "killed");
+        Directory.CreateDirectory(Path.Combine(killedStore, id));
+        foreach (var file in Directory.GetFiles(Path.Combine(env.StoreDirectory, id)).Where(f => !f.EndsWith("run.lock", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(killedStore, id, Path.GetFileName(file)));
+        }
+
+        await manager.WaitAsync(id);
+        var sentBefore = env.ChatRequests;
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        await using var resumed = new BatchJobManager(env.Processor, new BatchJobManagerOptions { StoreDirectory = killedStore });
+        var job = await resumed.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelled, job.Status);
+        Assert.Equal(sentBefore, env.ChatRequests);
+        var lines = (await ReadAllAsync(resumed.GetResultsAsync(id))).Concat(await ReadAllAsync(resumed.GetErrorsAsync(id))).ToList();
+        Assert.Equal(Enumerable.Range(1, Total).Select(i => $"req-{i}").Order(StringComparer.Ordinal), lines.Select(l => l.CustomId).Order(StringComparer.Ordinal));
+        Assert.Equal(new BatchRequestCounts(Total, lines.Count(l => l.Error is null), lines.Count(l => l.Error is not null)), job.RequestCounts);
+    }
+
+    [Fact]
     public async Task CancelAsync_Completed_ThrowsInvalidOperation()
     {
         await using var env = await StartAsync();

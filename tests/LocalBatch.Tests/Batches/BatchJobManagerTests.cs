@@ -163,7 +163,77 @@ public sealed class BatchJobManagerTests
         var errors = await ReadAllAsync(manager.GetErrorsAsync(final.Id));
         Assert.Equal(["req-2", "req-5"], errors.Select(e => e.CustomId).Order(StringComparer.Ordinal));
         Assert.Equal(8, env.ChatRequests);
-        Assert.False(File.Exists(Path.Combine(manager.StoreDirectory, original.Id, "retry.jsonl")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(manager.StoreDirectory, original.Id), "retry*"));
+    }
+
+    [Fact]
+    public async Task RetryFailedAsync_TwoAtOnce_EachGetsEveryFailedLine()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var original = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(300, i => i % 3 == 0 ? "FAIL " + i : "ok " + i)))).Id);
+
+        var retries = await Task.WhenAll(manager.RetryFailedAsync(original.Id), manager.RetryFailedAsync(original.Id));
+
+        foreach (var retry in retries)
+        {
+            Assert.Equal(BatchStatus.InProgress, retry.Status);
+            Assert.Equal(100, (await manager.WaitAsync(retry.Id)).RequestCounts.Total);
+        }
+    }
+
+    [Fact]
+    public async Task Operations_AnotherBatchStateDamaged_SkipThatOneAndWorkForTheRest()
+    {
+        await using var env = await StartAsync();
+        string good, bad;
+        await using (var first = env.CreateManager())
+        {
+            good = (await first.WaitAsync((await first.CreateAsync(ToStream(ChatLines(1)))).Id)).Id;
+            bad = (await first.WaitAsync((await first.CreateAsync(ToStream(ChatLines(1)))).Id)).Id;
+        }
+
+        File.WriteAllText(Path.Combine(env.StoreDirectory, bad, "batch.json"), """{"id":"x","status":"paused"}""");
+        await using var manager = env.CreateManager();
+
+        var created = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)))).Id);
+        var listed = (await manager.ListAsync()).Data.Select(b => b.Id).ToList();
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => manager.RetrieveAsync(bad));
+
+        Assert.Equal(BatchStatus.Completed, created.Status);
+        Assert.Equal(new[] { created.Id, good }.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+        Assert.Contains(bad, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateAsync_NoCompletionWindow_NeverExpires()
+    {
+        await using var env = await StartAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        env.Gateway.Pause();
+        await using var manager = env.CreateManager(new BatchJobManagerOptions { CompletionWindowDuration = Timeout.InfiniteTimeSpan }, time);
+        var job = await manager.CreateAsync(ToStream(ChatLines(2)));
+        await env.Gateway.WaitForInFlightAsync(1);
+
+        time.Advance(TimeSpan.FromHours(25)); // past the default 24 h window
+        env.Gateway.Resume();
+        var final = await manager.WaitAsync(job.Id);
+
+        Assert.Null(job.ExpiresAt);
+        Assert.Equal(BatchStatus.Completed, final.Status);
+        Assert.Equal(2, final.RequestCounts.Completed);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    public void Constructor_CompletionWindowOutOfRange_Throws(int days)
+    {
+        var options = new BatchJobManagerOptions { StoreDirectory = Path.GetTempPath(), CompletionWindowDuration = TimeSpan.FromDays(days) };
+
+        var error = Assert.Throws<ArgumentException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
+
+        Assert.Contains("CompletionWindowDuration", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -237,7 +237,11 @@ public sealed class BatchResumeTests
         await Assert.ThrowsAsync<InvalidDataException>(() => second.WaitAsync(id));
 
         Assert.False(second.IsRunning(id));
-        Assert.False(File.Exists(Path.Combine(env.StoreDirectory, id, "run.lock")));
+        using (new FileStream(Path.Combine(env.StoreDirectory, id, "run.lock"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            // The run lock is free: the failed run let go of the batch.
+        }
+
         Assert.Equal(BatchStatus.InProgress, (await second.RetrieveAsync(id)).Status);
         Assert.Equal(sentBefore, env.ChatRequests);
 
@@ -248,6 +252,32 @@ public sealed class BatchResumeTests
         Assert.Equal(BatchStatus.Completed, job.Status);
         Assert.Equal(4, job.RequestCounts.Completed);
         Assert.Equal(["req-1", "req-2", "req-3", "req-4"], ReadCustomIds(output).Order());
+    }
+
+    [Fact]
+    public async Task WaitAsync_ServerDownPastEveryRetry_StopsTheRunUnansweredAndResumesWhenItIsBack()
+    {
+        await using var env = await StartAsync(concurrency: 2);
+        await env.Gateway.StopListeningAsync();
+        await using var manager = env.CreateManager();
+        var id = (await manager.CreateAsync(ToStream(ChatLines(5)))).Id;
+
+        var down = await Assert.ThrowsAsync<LocalGatewayException>(() => manager.WaitAsync(id));
+
+        Assert.Equal(GatewayErrorKind.Unreachable, ((LocalGatewayException)down.InnerException!).Kind);
+        Assert.Contains("resume it once the server is back", down.Message, StringComparison.Ordinal);
+        var stopped = await manager.RetrieveAsync(id);
+        Assert.Equal(BatchStatus.InProgress, stopped.Status);
+        Assert.Equal(new BatchRequestCounts(5, 0, 0), stopped.RequestCounts);
+        Assert.False(manager.IsRunning(id));
+        Assert.Empty(ReadCustomIds(manager.GetFilePath(id, "errors")));
+
+        await env.Gateway.StartListeningAsync();
+        var job = await manager.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(5, 5, 0), job.RequestCounts);
+        Assert.Equal(5, env.ChatRequests);
     }
 
     internal static async Task<BatchJob> ReadStateAsync(string directory)

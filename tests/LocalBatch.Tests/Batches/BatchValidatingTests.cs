@@ -52,6 +52,20 @@ public sealed class BatchValidatingTests
     }
 
     [Fact]
+    public async Task CreateAsync_TokenCancelledOnceTheInputIsRead_StillCreatesAndRunsTheBatch()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        using var cancel = new CancellationTokenSource();
+        var input = new CancelAtEndStream(Encoding.UTF8.GetBytes(ChatLines(2)), cancel);
+
+        var job = await manager.CreateAsync(input, cancellationToken: cancel.Token);
+
+        Assert.True(cancel.IsCancellationRequested);
+        Assert.Equal(BatchStatus.Completed, (await manager.WaitAsync(job.Id)).Status);
+    }
+
+    [Fact]
     public async Task ResumeAsync_BatchLeftValidatingByAStoppedProcess_EndsItFailedWithoutSending()
     {
         await using var env = await StartAsync();
@@ -137,5 +151,20 @@ public sealed class BatchValidatingTests
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A memory stream that cancels a token when a read finds its end.</summary>
+    private sealed class CancelAtEndStream(byte[] bytes, CancellationTokenSource cancel) : MemoryStream(bytes)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = await base.ReadAsync(buffer, cancellationToken);
+            if (count == 0)
+            {
+                await cancel.CancelAsync();
+            }
+
+            return count;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Internal.Batches;
+using LocalBatch.Testing;
 using LocalBatch.Tests.Support;
 using RichardSzalay.MockHttp;
 using static LocalBatch.Tests.Batches.BatchTestEnvironment;
@@ -202,28 +203,28 @@ public sealed class BatchWireFormatTests
     }
 
     [Fact]
-    public async Task ErrorLine_ServerUnreachable_HasNullResponseAndErrorCodeMessage()
+    public async Task ErrorLine_NoUsableAnswerAfterRetries_HasNullResponseAndErrorCodeMessage()
     {
-        await using var env = await StartAsync();
-        await env.Gateway.StopListeningAsync();
+        await using var env = await StartAsync(concurrency: 1);
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            env.Gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.TruncatedBody)); // the first try and 3 retries
+        }
+
         await using var manager = env.CreateManager();
         var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
 
         Assert.Equal(BatchStatus.Completed, job.Status);
-        Assert.Equal(new BatchRequestCounts(2, 0, 2), job.RequestCounts);
-        var lines = File.ReadAllLines(manager.GetFilePath(job.Id, "errors"));
-        Assert.Equal(2, lines.Length);
-        foreach (var text in lines)
-        {
-            using var json = JsonDocument.Parse(text);
-            var root = json.RootElement;
-            Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
-            Assert.Equal(JsonValueKind.Null, root.GetProperty("response").ValueKind);
-            var error = root.GetProperty("error");
-            Assert.Equal(["code", "message"], error.EnumerateObject().Select(p => p.Name));
-            Assert.Equal("server_unreachable", error.GetProperty("code").GetString());
-            Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
-        }
+        Assert.Equal(new BatchRequestCounts(2, 1, 1), job.RequestCounts);
+        using var json = JsonDocument.Parse(Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "errors"))));
+        var root = json.RootElement;
+        Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("req-1", root.GetProperty("custom_id").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("response").ValueKind);
+        var error = root.GetProperty("error");
+        Assert.Equal(["code", "message"], error.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("invalid_response", error.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
     }
 
     [Fact]

@@ -59,6 +59,9 @@ internal sealed class BatchResultFile : IAsyncDisposable
         LineCount++;
     }
 
+    /// <summary>Forces what was appended onto the disk (not only to the operating system).</summary>
+    public void FlushToDisk() => _stream.Flush(flushToDisk: true);
+
     public async ValueTask DisposeAsync()
     {
         await _json.DisposeAsync().ConfigureAwait(false);

@@ -30,6 +30,8 @@ internal sealed class BatchRunner : IAsyncDisposable
     private long _inputTokens;
     private long _outputTokens;
     private long _cachedTokens;
+    private long _runInputTokensFrom = -1;
+    private long _runOutputTokensFrom = -1;
     private long _reasoningTokens;
     private Task? _run;
 
@@ -92,11 +94,15 @@ internal sealed class BatchRunner : IAsyncDisposable
             InFlight = run?.InFlight ?? 0,
             Elapsed = run?.Elapsed ?? TimeSpan.Zero,
             RequestsPerSecond = rate,
-            PromptTokens = Interlocked.Read(ref _inputTokens),
-            CompletionTokens = Interlocked.Read(ref _outputTokens),
+            // This run's tokens, like its rate and elapsed time (a resumed batch's earlier tokens are in its usage).
+            PromptTokens = TokensOfThisRun(ref _inputTokens, ref _runInputTokensFrom),
+            CompletionTokens = TokensOfThisRun(ref _outputTokens, ref _runOutputTokensFrom),
             EstimatedRemaining = rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, job.RequestCounts.Total - done) / rate) : null,
         };
     }
+
+    private static long TokensOfThisRun(ref long total, ref long from) =>
+        Volatile.Read(ref from) is >= 0 and var start ? Interlocked.Read(ref total) - start : 0;
 
     public async ValueTask DisposeAsync()
     {
@@ -157,7 +163,7 @@ internal sealed class BatchRunner : IAsyncDisposable
             RequestCounts = job.RequestCounts with { Completed = completed, Failed = failed },
             Usage = UsageNow(),
         });
-        await PersistAsync().ConfigureAwait(false);
+        await SaveAsync(output, errors).ConfigureAwait(false);
 
         if (Current.Status == BatchStatus.Cancelling)
         {
@@ -165,7 +171,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         }
 
         using var expiry = StartExpiryTimer();
-        using var cancelWatch = _time.CreateTimer(_ => WatchCancelRequest(), null, PersistInterval, PersistInterval);
+        using var cancelWatch = StartCancelWatch();
 
         var endpoint = Current.Endpoint;
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
@@ -179,6 +185,18 @@ internal sealed class BatchRunner : IAsyncDisposable
             var remaining = Current.RequestCounts.Total - completed - failed;
             await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _stop.Token).ConfigureAwait(false))
             {
+                if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable)
+                {
+                    // The server is gone, after every retry: every request after this one would fail the same way.
+                    // The run stops with this one and the rest unanswered (the batch stays in_progress), to resume
+                    // when the server is back, rather than burning the batch into server_unreachable lines.
+                    Update(job => job with { Usage = UsageNow() });
+                    await SaveAsync(output, errors).ConfigureAwait(false);
+                    throw new LocalGatewayException(
+                        $"The server stopped answering, so batch '{id}' stopped with {Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed} requests unanswered; resume it once the server is back. {unreachable.Message}",
+                        unreachable.Exception);
+                }
+
                 var line = ToResultLine(request, result);
                 if (line.Response is { StatusCode: >= 200 and < 300 })
                 {
@@ -196,7 +214,7 @@ internal sealed class BatchRunner : IAsyncDisposable
                 if (_time.GetElapsedTime(lastPersist) >= PersistInterval)
                 {
                     Update(job => job with { Usage = UsageNow() });
-                    await PersistAsync().ConfigureAwait(false);
+                    await SaveAsync(output, errors).ConfigureAwait(false);
                     lastPersist = _time.GetTimestamp();
                 }
             }
@@ -211,7 +229,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         if (reason == BatchStopReason.Shutdown)
         {
             Update(job => job with { Usage = UsageNow() });
-            await PersistAsync().ConfigureAwait(false);
+            await SaveAsync(output, errors).ConfigureAwait(false);
             return Current;
         }
 
@@ -220,6 +238,10 @@ internal sealed class BatchRunner : IAsyncDisposable
             var (code, message) = reason == BatchStopReason.Cancel
                 ? ("batch_cancelled", "The batch was cancelled before this request ran.")
                 : ("batch_expired", "The batch's completion window ended before this request ran.");
+            // Saved first (with every line so far), so that a crash while the unrun lines are recorded resumes
+            // into recording the rest, never into running them.
+            Update(job => job with { Usage = UsageNow() });
+            await SaveAsync(output, errors).ConfigureAwait(false);
             var unrun = 0;
             await foreach (var request in ReadPendingAsync(answered, CancellationToken.None).ConfigureAwait(false))
             {
@@ -239,7 +261,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         else
         {
             Update(job => job with { Status = BatchStatus.Finalizing, FinalizingAt = now });
-            await PersistAsync().ConfigureAwait(false);
+            await SaveAsync(output, errors).ConfigureAwait(false);
             Update(job => job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() });
         }
 
@@ -249,7 +271,7 @@ internal sealed class BatchRunner : IAsyncDisposable
             ErrorFileId = errors.LineCount > 0 ? BatchFileIds.Errors(job.Id) : null,
             Usage = UsageNow(),
         });
-        await PersistAsync().ConfigureAwait(false);
+        await SaveAsync(output, errors).ConfigureAwait(false);
         TryDelete(_store.CancelRequestPath(id));
         return Current;
     }
@@ -278,6 +300,8 @@ internal sealed class BatchRunner : IAsyncDisposable
                 }
             }
 
+            Volatile.Write(ref _runInputTokensFrom, Interlocked.Read(ref _inputTokens));
+            Volatile.Write(ref _runOutputTokensFrom, Interlocked.Read(ref _outputTokens));
             return (output, errors, answered, completed, failed);
         }
         catch
@@ -404,6 +428,32 @@ internal sealed class BatchRunner : IAsyncDisposable
         return _time.CreateTimer(_ => RequestStop(BatchStopReason.Expire), null, due, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>
+    /// Looks for the cancel marker every second. The timer re-arms itself after each look rather than being periodic,
+    /// so that a clock moved on by hours (a test's) looks once, not once for every second it skipped.
+    /// </summary>
+    private ITimer StartCancelWatch()
+    {
+        ITimer? timer = null;
+        timer = _time.CreateTimer(
+            _ =>
+            {
+                WatchCancelRequest();
+                try
+                {
+                    timer?.Change(PersistInterval, Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The run ended meanwhile.
+                }
+            },
+            null,
+            PersistInterval,
+            Timeout.InfiniteTimeSpan);
+        return timer;
+    }
+
     /// <summary>Another process (<c>localbatch batches cancel</c>) asks for cancellation by leaving a marker file.</summary>
     private void WatchCancelRequest()
     {
@@ -429,6 +479,17 @@ internal sealed class BatchRunner : IAsyncDisposable
     }
 
     private Task PersistAsync() => _store.WriteStateAsync(Current, CancellationToken.None);
+
+    /// <summary>
+    /// Forces the result lines to disk, then writes the state: a state on disk never counts a line that a power
+    /// loss could take back.
+    /// </summary>
+    private Task SaveAsync(BatchResultFile output, BatchResultFile errors)
+    {
+        output.FlushToDisk();
+        errors.FlushToDisk();
+        return PersistAsync();
+    }
 
     private static string NewLineId() => "batch_req_" + Guid.NewGuid().ToString("N");
 

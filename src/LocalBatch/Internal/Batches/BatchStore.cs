@@ -72,6 +72,7 @@ internal sealed partial class BatchStore
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <exception cref="InvalidDataException">The state file is not a batch (damaged, or edited by hand).</exception>
     public async Task<BatchJob?> ReadStateAsync(string batchId, CancellationToken cancellationToken)
     {
         var path = Path.Combine(DirectoryOf(batchId), StateFile);
@@ -83,7 +84,14 @@ internal sealed partial class BatchStore
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous);
         await using (stream.ConfigureAwait(false))
         {
-            return await JsonSerializer.DeserializeAsync(stream, BatchJsonContext.Default.BatchJob, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await JsonSerializer.DeserializeAsync(stream, BatchJsonContext.Default.BatchJob, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"The state of batch '{batchId}' ({path}) cannot be read: {ex.Message}", ex);
+            }
         }
     }
 
@@ -94,12 +102,15 @@ internal sealed partial class BatchStore
             .Where(name => IsValidId(name) && File.Exists(Path.Combine(Root, name!, StateFile)))
             .Select(name => name!);
 
-    /// <summary>Takes the batch's run lock, or returns <see langword="null"/> when another process holds it.</summary>
+    /// <summary>
+    /// Takes the batch's run lock, or returns <see langword="null"/> when another process holds it. The lock file
+    /// stays when released: deleting it on close would let one process lock the old file while another locks a new one.
+    /// </summary>
     public FileStream? TryLock(string batchId)
     {
         try
         {
-            return new FileStream(LockPath(batchId), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return new FileStream(LockPath(batchId), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
         }
         catch (IOException)
         {
