@@ -68,6 +68,8 @@ internal static class RunCommand
             ResumeOnStart = false,
             MaxLinesPerBatch = int.MaxValue,
             ProgressInterval = renderer.RefreshInterval,
+            // A local run never expires: rerun days later (or a file that takes days), it still resumes.
+            CompletionWindowDuration = Timeout.InfiniteTimeSpan,
         });
         await using (manager.ConfigureAwait(false))
         {
@@ -113,11 +115,18 @@ internal static class RunCommand
                 // Interrupted (Ctrl+C), or the run itself stopped (the server never answered, a damaged result file,
                 // a full disk): what finished is kept, and the same command resumes once the cause is gone.
                 renderer.Finish();
-                var current = await manager.RetrieveAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+                var outputFile = manager.GetFilePath(job.Id, "output");
+                var errorFile = manager.GetFilePath(job.Id, "errors");
+
+                // Stop the run first (it saves its state), so that the partial results copied hold only whole lines.
+                await manager.DisposeAsync().ConfigureAwait(false);
+                var current = await new BatchStore(manager.StoreDirectory).ReadStateAsync(job.Id, CancellationToken.None).ConfigureAwait(false) ?? job;
                 var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
                 var what = ex is OperationCanceledException ? "interrupted" : $"stopped: {ex.Message}";
                 await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
-                await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done; run the same command again to resume.").ConfigureAwait(false);
+                CopyResult(outputFile, outputPath);
+                CopyResult(errorFile, errorPath);
+                await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
 

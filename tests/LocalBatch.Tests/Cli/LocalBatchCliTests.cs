@@ -165,6 +165,9 @@ public sealed class LocalBatchCliTests
         var answered = BatchResumeTests.ReadCustomIds(Path.Combine(batchDirectory, "output.jsonl"))
             .Concat(BatchResumeTests.ReadCustomIds(Path.Combine(batchDirectory, "errors.jsonl"))).ToList();
         Assert.True(answered.Count < pauseAt);
+        Assert.Equal( // what finished is also at the output path already, in whole lines
+            BatchResumeTests.ReadCustomIds(Path.Combine(batchDirectory, "output.jsonl")).Order(StringComparer.Ordinal),
+            CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
         var sentBefore = env.ChatRequests;
         env.PauseAtChatRequest(0);
         env.Gateway.Resume();
@@ -210,6 +213,7 @@ public sealed class LocalBatchCliTests
             Assert.Equal("completed", batch.RootElement.GetProperty("status").GetString());
             Assert.Equal(1, batch.RootElement.GetProperty("request_counts").GetProperty("failed").GetInt32());
             Assert.Equal(JsonValueKind.Null, batch.RootElement.GetProperty("cancelled_at").ValueKind);
+            Assert.Equal(JsonValueKind.Null, batch.RootElement.GetProperty("expires_at").ValueKind); // a local run never expires
         }
 
         Assert.Equal(["req-1", "req-2"], Lines(results.Output).Select(CustomIdOf).Order(StringComparer.Ordinal));
