@@ -61,9 +61,9 @@ public sealed class BatchJobManager : IAsyncDisposable
             problems.Add($"CompletionWindowDuration must be positive and at most {BatchJobManagerOptions.MaxCompletionWindowDuration.TotalDays} days, or Timeout.InfiniteTimeSpan for no expiry; got {_options.CompletionWindowDuration}.");
         }
 
-        if (_options.ProgressInterval <= TimeSpan.Zero)
+        if (_options.ProgressInterval < TimeSpan.FromMilliseconds(1) || _options.ProgressInterval > BatchJobManagerOptions.MaxCompletionWindowDuration)
         {
-            problems.Add($"ProgressInterval must be positive; got {_options.ProgressInterval}.");
+            problems.Add($"ProgressInterval must be from 1 ms to {BatchJobManagerOptions.MaxCompletionWindowDuration.TotalDays} days; got {_options.ProgressInterval}.");
         }
 
         if (problems.Count > 0)
@@ -101,6 +101,7 @@ public sealed class BatchJobManager : IAsyncDisposable
         ValidateArguments(endpoint, options);
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
 
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var id = BatchStore.NewBatchId(now);
         Directory.CreateDirectory(_store.DirectoryOf(id));
@@ -120,7 +121,7 @@ public sealed class BatchJobManager : IAsyncDisposable
                 ExpiresAt = _options.CompletionWindowDuration == Timeout.InfiniteTimeSpan ? null : (now + _options.CompletionWindowDuration).ToUnixTimeSeconds(),
                 Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
             };
-            await _store.WriteStateAsync(job, cancellationToken).ConfigureAwait(false);
+            await _store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
 
             BatchInputValidator.Result validation;
             try
@@ -274,6 +275,9 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <returns>The final batch.</returns>
     /// <exception cref="KeyNotFoundException">No such batch.</exception>
     /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
+    /// <exception cref="LocalGatewayException">The server stayed unreachable past every retry: the run stopped, the batch is still in progress.</exception>
+    /// <exception cref="IOException">The run stopped on a file error (such as a full disk, or a damaged result file: <see cref="InvalidDataException"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public Task<BatchJob> WaitAsync(string batchId, CancellationToken cancellationToken = default) =>
         WaitAsync(batchId, progress: null, cancellationToken);
 
@@ -281,6 +285,11 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// Waits until a batch reaches an end state, reporting its progress every
     /// <see cref="BatchJobManagerOptions.ProgressInterval"/> and once more at the end.
     /// </summary>
+    /// <remarks>
+    /// A batch that no process runs any more (its process stopped, or its run stopped on an error) is resumed by this
+    /// manager and waited for here; one that another process runs is looked at every
+    /// <see cref="BatchJobManagerOptions.ProgressInterval"/>.
+    /// </remarks>
     /// <param name="batchId">The batch id.</param>
     /// <param name="progress">
     /// Receives the progress: live counts, rate, tokens and ETA while this manager runs the batch; the counts of its
@@ -290,6 +299,9 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <returns>The final batch.</returns>
     /// <exception cref="KeyNotFoundException">No such batch.</exception>
     /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
+    /// <exception cref="LocalGatewayException">The server stayed unreachable past every retry: the run stopped, the batch is still in progress.</exception>
+    /// <exception cref="IOException">The run stopped on a file error (such as a full disk, or a damaged result file: <see cref="InvalidDataException"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public async Task<BatchJob> WaitAsync(string batchId, IProgress<BatchProgress>? progress, CancellationToken cancellationToken = default)
     {
         using var ticks = new PeriodicTimer(_options.ProgressInterval, _time);
@@ -520,7 +532,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     /// <summary>Gets a value indicating whether a batch is running in this manager.</summary>
     /// <param name="batchId">The batch id.</param>
     /// <returns><see langword="true"/> while this manager runs it.</returns>
-    public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Current.IsTerminal;
+    public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Completion.IsCompleted;
 
     /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
     /// <returns>A task that completes when every batch has stopped and saved its state.</returns>
@@ -656,11 +668,19 @@ public sealed class BatchJobManager : IAsyncDisposable
         var inputPath = _store.InputPath(id);
         var temp = inputPath + ".tmp";
         BatchInputValidator.Result validation;
-        var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
-        await using (copy.ConfigureAwait(false))
+        try
         {
-            validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
-            copy.Flush(flushToDisk: true);
+            var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            await using (copy.ConfigureAwait(false))
+            {
+                validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, _options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
+                copy.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(temp); // a partial copy, as large as the input read so far, of a batch that will never run
+            throw;
         }
 
         File.Move(temp, inputPath, overwrite: true);

@@ -4,8 +4,9 @@ namespace LocalBatch.Batches;
 
 /// <summary>Why a line of a batch got no answer.</summary>
 /// <param name="Code">
-/// A code: <c>batch_cancelled</c>, <c>batch_expired</c>, <c>server_unreachable</c>, <c>timeout</c>,
-/// <c>invalid_response</c>, or <c>request_failed</c> for any other failure without an answer.
+/// A code: <c>batch_cancelled</c>, <c>batch_expired</c>, <c>timeout</c>, <c>invalid_response</c>,
+/// <c>server_unreachable</c> (this request's connection kept breaking while the server answered others; a server
+/// that is down stops the run instead), or <c>request_failed</c> for any other failure without an answer.
 /// </param>
 /// <param name="Message">What happened, for a person.</param>
 public sealed record BatchLineError(

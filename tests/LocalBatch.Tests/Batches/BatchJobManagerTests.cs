@@ -122,6 +122,17 @@ public sealed class BatchJobManagerTests
     }
 
     [Fact]
+    public void NewBatchId_ManyInTheSameMillisecond_SortInTheOrderMade()
+    {
+        var now = DateTimeOffset.UtcNow;
+
+        var ids = Enumerable.Range(0, 1_000).Select(_ => LocalBatch.Internal.Batches.BatchStore.NewBatchId(now)).ToList();
+
+        Assert.Equal(ids, ids.Order(StringComparer.Ordinal));
+        Assert.All(ids, id => Assert.True(LocalBatch.Internal.Batches.BatchStore.IsValidId(id)));
+    }
+
+    [Fact]
     public async Task ListAsync_EmptyStore_ReturnsEmptyPage()
     {
         await using var env = await StartAsync();

@@ -280,6 +280,20 @@ public sealed class BatchResumeTests
         Assert.Equal(5, env.ChatRequests);
     }
 
+    [Fact]
+    public async Task WaitAsync_OneRequestAlwaysBreaksItsConnection_RecordsItAndCompletesTheOthers()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        await using var manager = env.CreateManager();
+
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(4, i => i == 2 ? "RESET" : "ok " + i)))).Id);
+
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(4, 3, 1), job.RequestCounts);
+        var error = Assert.Single(await ReadAllAsync(manager.GetErrorsAsync(job.Id)));
+        Assert.Equal(("req-2", "server_unreachable"), (error.CustomId, error.Error!.Code));
+    }
+
     internal static async Task<BatchJob> ReadStateAsync(string directory)
     {
         await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));

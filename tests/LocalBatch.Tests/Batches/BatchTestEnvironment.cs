@@ -30,7 +30,8 @@ internal sealed class BatchTestEnvironment : IAsyncDisposable
     public long ChatRequests => Gateway.Counters.GetRequests(Chat);
 
     /// <summary>
-    /// Starts a gateway whose requests fail with 400 when their prompt contains <c>FAIL</c>, and which pauses itself
+    /// Starts a gateway whose requests fail with 400 when their prompt contains <c>FAIL</c>, whose connection breaks
+    /// every time when it contains <c>RESET</c>, and which pauses itself
     /// when the chat request number <see cref="PauseAtChatRequest"/> arrives (so the ones before it are answered).
     /// </summary>
     public static async Task<BatchTestEnvironment> StartAsync(int concurrency = 4, int slots = 4)
@@ -134,8 +135,9 @@ internal sealed class BatchTestEnvironment : IAsyncDisposable
             Volatile.Read(ref _paused).TrySetResult();
         }
 
-        return request.Body?.ToJsonString().Contains("FAIL", StringComparison.Ordinal) == true
-            ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "The prompt was refused" }
+        var body = request.Body?.ToJsonString() ?? string.Empty;
+        return body.Contains("FAIL", StringComparison.Ordinal) ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "The prompt was refused" }
+            : body.Contains("RESET", StringComparison.Ordinal) ? new SimulatedFault(SimulatedFaultKind.ConnectionReset)
             : null;
     }
 }

@@ -49,6 +49,19 @@ public sealed class BatchValidatingTests
         Assert.Equal("validation_interrupted", Assert.Single(job.Errors!.Data).Code);
         Assert.False(manager.IsRunning(job.Id));
         Assert.Equal(0, env.ChatRequests);
+        Assert.Empty(Directory.GetFiles(Path.Combine(env.StoreDirectory, job.Id), "*.tmp")); // no partial copy kept
+    }
+
+    [Fact]
+    public async Task CreateAsync_TokenCancelledBeforehand_ThrowsAndCreatesNothing()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        await manager.ListAsync(); // the store exists
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => manager.CreateAsync(ToStream(ChatLines(1)), cancellationToken: new CancellationToken(canceled: true)));
+
+        Assert.Empty(Directory.GetDirectories(env.StoreDirectory));
     }
 
     [Fact]

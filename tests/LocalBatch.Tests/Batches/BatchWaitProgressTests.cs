@@ -54,6 +54,18 @@ public sealed class BatchWaitProgressTests
         Assert.Equal((4, 4, 0), (last.Total, last.Completed, last.Failed));
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(31 * 24 * 3600 * 1000.0)]
+    public void Constructor_ProgressIntervalATimerCannotTake_Throws(double milliseconds)
+    {
+        var options = new BatchJobManagerOptions { StoreDirectory = Path.GetTempPath(), ProgressInterval = TimeSpan.FromMilliseconds(milliseconds) };
+
+        var error = Assert.Throws<ArgumentException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
+
+        Assert.Contains("ProgressInterval", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Constructor_SeveralBadOptions_ReportsEveryOne()
     {

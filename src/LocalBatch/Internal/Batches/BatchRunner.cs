@@ -35,7 +35,7 @@ internal sealed class BatchRunner : IAsyncDisposable
     private long _reasoningTokens;
     private Task? _run;
 
-    // ended: called when the run is over (ended or failed), after the lock is released and before Completion completes.
+    // ended: called when the run is over (ended or failed), before the lock is released and Completion completes.
     public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger, FileStream runLock, Action<BatchRunner> ended)
     {
         _ended = ended;
@@ -133,9 +133,10 @@ internal sealed class BatchRunner : IAsyncDisposable
         if (failure is not null || final!.IsTerminal)
         {
             // Over (ended, or failed with its last state saved): release the batch before anyone sees the outcome,
-            // so that a waiter finds it unlocked and no longer registered, ready to be resumed.
-            await _lock.DisposeAsync().ConfigureAwait(false);
+            // so that a waiter finds it no longer registered and unlocked (in that order: whoever takes the lock can
+            // register a new runner), ready to be resumed.
             _ended(this);
+            await _lock.DisposeAsync().ConfigureAwait(false);
         }
 
         if (failure is not null)
@@ -185,11 +186,12 @@ internal sealed class BatchRunner : IAsyncDisposable
             var remaining = Current.RequestCounts.Total - completed - failed;
             await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _stop.Token).ConfigureAwait(false))
             {
-                if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable)
+                if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable && !await ServerAnswersAsync().ConfigureAwait(false))
                 {
                     // The server is gone, after every retry: every request after this one would fail the same way.
                     // The run stops with this one and the rest unanswered (the batch stays in_progress), to resume
-                    // when the server is back, rather than burning the batch into server_unreachable lines.
+                    // when the server is back, rather than burning the batch into server_unreachable lines. (When
+                    // the server does answer, only this request breaks its connection: it gets its error line.)
                     Update(job => job with { Usage = UsageNow() });
                     await SaveAsync(output, errors).ConfigureAwait(false);
                     throw new LocalGatewayException(
@@ -274,6 +276,20 @@ internal sealed class BatchRunner : IAsyncDisposable
         await SaveAsync(output, errors).ConfigureAwait(false);
         TryDelete(_store.CancelRequestPath(id));
         return Current;
+    }
+
+    /// <summary>Whether the server answers <c>/health</c> at all (ready or loading), asked once.</summary>
+    private async Task<bool> ServerAnswersAsync()
+    {
+        try
+        {
+            await _processor.Client.GetHealthAsync(_stop.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (LocalGatewayException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

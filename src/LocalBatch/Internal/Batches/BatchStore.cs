@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LocalBatch.Batches;
@@ -12,6 +13,8 @@ namespace LocalBatch.Internal.Batches;
 internal sealed partial class BatchStore
 {
     private const string StateFile = "batch.json";
+    private static readonly Lock s_lastIdGate = new();
+    private static UInt128 s_lastId;
 
     public BatchStore(string directory)
     {
@@ -23,9 +26,24 @@ internal sealed partial class BatchStore
 
     /// <summary>
     /// A new id: a version 7 UUID, whose text starts with its creation time in milliseconds, so that ids of batches
-    /// created within the same second still sort newest last.
+    /// created within the same second still sort newest last (and, in one process, those within one millisecond too).
     /// </summary>
-    public static string NewBatchId(DateTimeOffset now) => "batch_" + Guid.CreateVersion7(now).ToString("N");
+    public static string NewBatchId(DateTimeOffset now)
+    {
+        // Within one millisecond a version 7 UUID is random; in this process ids still increase, one past the last.
+        var next = UInt128.Parse(Guid.CreateVersion7(now).ToString("N"), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        lock (s_lastIdGate)
+        {
+            if (next <= s_lastId)
+            {
+                next = s_lastId + 1;
+            }
+
+            s_lastId = next;
+        }
+
+        return "batch_" + next.ToString("x32", CultureInfo.InvariantCulture);
+    }
 
     public static bool IsValidId(string? id) => id is not null && BatchIdPattern().IsMatch(id);
 
