@@ -67,6 +67,36 @@ public sealed class BatchInputValidationTests
         Assert.Equal(0, env.Gateway.Counters.TotalRequests);
     }
 
+    [Fact]
+    public async Task CreateAsync_MoreProblemsThanListed_ListsTheFirstThousandByLineIncludingAnEarlyDuplicate()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var input = string.Join("\n", [ChatLine("a"), ChatLine("a"), .. Enumerable.Repeat("{bad", 1000)]) + "\n";
+
+        var job = await manager.CreateAsync(ToStream(input));
+
+        var errors = job.Errors!.Data;
+        Assert.Equal(1001, errors.Count);
+        Assert.Equal(("duplicate_custom_id", 2), (errors[0].Code, errors[0].Line ?? 0));
+        Assert.Equal(Enumerable.Range(2, 1000), errors.Take(1000).Select(e => e.Line ?? 0));
+        Assert.Equal("too_many_errors", errors[^1].Code);
+        Assert.StartsWith("1 more", errors[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateAsync_LineStartingWithASecondByteOrderMark_IsInvalidAndNotTheFirstUseOfItsId()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var input = "\uFEFF\uFEFF" + string.Join("\n", ChatLine("a"), ChatLine("a"), ChatLine("a")) + "\n";
+
+        var job = await manager.CreateAsync(ToStream(input));
+
+        Assert.Equal([("invalid_json_line", 1), ("duplicate_custom_id", 3)], job.Errors!.Data.Select(e => (e.Code, e.Line ?? 0)));
+        Assert.Contains("already used by line 2", job.Errors.Data[1].Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("\n\n")]

@@ -71,8 +71,26 @@ internal static class BatchInputValidator
                 customIds.Seal();
                 if (customIds.FindRepeated() is { Count: > 0 } repeated)
                 {
+                    // Found after every other problem, but listed by line with them: the problems listed are the
+                    // first ones of the file (the first pass kept its earliest, the second keeps its earliest too).
+                    var duplicates = new List<BatchValidationError>();
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await ReportDuplicatesAsync(copy, repeated, blankLines, maxLines, Add, cancellationToken).ConfigureAwait(false);
+                    await ReportDuplicatesAsync(copy, repeated, blankLines, maxLines, AddDuplicate, cancellationToken).ConfigureAwait(false);
+                    var merged = errors.Concat(duplicates).OrderBy(error => error.Line).ToList();
+                    dropped += Math.Max(0, merged.Count - MaxReportedErrors);
+                    errors = merged.Take(MaxReportedErrors).ToList();
+
+                    void AddDuplicate(BatchValidationError error)
+                    {
+                        if (duplicates.Count < MaxReportedErrors)
+                        {
+                            duplicates.Add(error);
+                        }
+                        else
+                        {
+                            dropped++;
+                        }
+                    }
                 }
 
                 if (requests == 0)
@@ -85,7 +103,7 @@ internal static class BatchInputValidator
                     errors.Add(new BatchValidationError("too_many_errors", $"{dropped} more problems were found and not listed.", null, null));
                 }
 
-                return new Result(requests, endpoint, [.. errors.OrderBy(error => error.Line ?? int.MaxValue)]);
+                return new Result(requests, endpoint, errors);
 
                 void Add(BatchValidationError error)
                 {
@@ -189,7 +207,8 @@ internal static class BatchInputValidator
     {
         copy.Position = 0;
         var firstLines = new Dictionary<CustomIdKey, int>();
-        using (var reader = new StreamReader(copy, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024, leaveOpen: true))
+        // No preamble to skip: a line that began with a second BOM was copied with it, and stays invalid here too.
+        using (var reader = new StreamReader(copy, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024, leaveOpen: true))
         {
             // The copy has the requests without the blank lines between them: count those back in for line numbers.
             int lineNumber = 0, blank = 0, requests = 0;
