@@ -75,8 +75,34 @@ internal static class RunCommand
         {
             var source = settings.Input.FullName;
             var hash = await HashAsync(source, cancellationToken).ConfigureAwait(false);
-            var job = await FindPreviousRunAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
-            if (job is null)
+            // Only the newest run of the file counts: an unfinished one is taken up here (unless another process runs
+            // it), a completed one is not redone, and any other end means starting afresh, even when an older run of
+            // the same file had completed.
+            var job = await FindNewestRunAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
+            if (job is { IsTerminal: false })
+            {
+                var wasCancelling = job.Status == BatchStatus.Cancelling;
+                var done = job.RequestCounts.Completed + job.RequestCounts.Failed;
+                job = await manager.ResumeAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                if (!manager.IsRunning(job.Id) && !job.IsTerminal)
+                {
+                    throw new InvalidOperationException($"Batch {job.Id} is being run by another localbatch process.");
+                }
+
+                if (wasCancelling)
+                {
+                    // Cancelled by `localbatch batches cancel` while nobody ran it: finish that, then run the file anew.
+                    job = await manager.WaitAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                }
+                else if (!job.IsTerminal)
+                {
+                    await context.Error.WriteLineAsync($"localbatch: resuming batch {job.Id}: {done} of {job.RequestCounts.Total} already done").ConfigureAwait(false);
+                }
+
+                // A run left validating (its process stopped before the input was stored) has just ended failed.
+            }
+
+            if (job is null || (job.IsTerminal && job.Status != BatchStatus.Completed))
             {
                 job = await manager.CreateFromFileAsync(source, endpoint: null, new BatchCreateOptions
                 {
@@ -94,15 +120,6 @@ internal static class RunCommand
                 }
 
                 await context.Error.WriteLineAsync($"localbatch: running {job.RequestCounts.Total} requests to {job.Endpoint} at {options.Endpoint} (batch {job.Id})").ConfigureAwait(false);
-            }
-            else if (!job.IsTerminal)
-            {
-                await context.Error.WriteLineAsync($"localbatch: resuming batch {job.Id}: {job.RequestCounts.Completed + job.RequestCounts.Failed} of {job.RequestCounts.Total} already done").ConfigureAwait(false);
-                job = await manager.ResumeAsync(job.Id, cancellationToken).ConfigureAwait(false);
-                if (!manager.IsRunning(job.Id) && !job.IsTerminal)
-                {
-                    throw new InvalidOperationException($"Batch {job.Id} is being run by another localbatch process.");
-                }
             }
 
             var started = TimeProvider.System.GetTimestamp();
@@ -143,7 +160,8 @@ internal static class RunCommand
         }
     }
 
-    private static async Task<BatchJob?> FindPreviousRunAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
+    /// <summary>The newest batch made by <c>localbatch run</c> from this file, as it is now (path and contents alike).</summary>
+    private static async Task<BatchJob?> FindNewestRunAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
     {
         string? after = null;
         while (true)
@@ -152,18 +170,12 @@ internal static class RunCommand
             foreach (var job in page.Data)
             {
                 // A retry batch (BatchJobManager.RetryFailedAsync) inherits the metadata but holds only the failed lines.
-                var sameFile = job.Metadata is { } metadata
+                if (job.Metadata is { } metadata
                     && !metadata.ContainsKey(RetryOfKey)
                     && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
-                    && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512);
-
-                // Only the newest run of the file counts (the list is newest first): an unfinished one resumes and a
-                // completed one is not redone, while a cancelled, expired or failed one means starting afresh, even
-                // when an older run of the same file had completed. So does one left validating: a run that stopped
-                // before its input was stored.
-                if (sameFile)
+                    && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512))
                 {
-                    return job.Status is BatchStatus.InProgress or BatchStatus.Finalizing or BatchStatus.Completed ? job : null;
+                    return job; // the list is newest first
                 }
             }
 

@@ -388,6 +388,33 @@ public sealed class LocalBatchCliTests
     }
 
     [Fact]
+    public async Task Run_NewestRunLeftCancelling_FinishesTheCancellationThenStartsAfresh()
+    {
+        await using var env = await StartAsync();
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
+        env.PauseAtChatRequest(3);
+        using var interrupt = new CancellationTokenSource();
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        interrupt.Cancel();
+        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        var directory = Assert.Single(Directory.GetDirectories(StateDir(env)));
+        var state = await BatchResumeTests.ReadStateAsync(directory);
+        await BatchResumeTests.WriteStateAsync(directory, state with { Status = LocalBatch.Batches.BatchStatus.Cancelling, Metadata = (await ReadMetadataAsync(directory)) });
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var sentBefore = env.ChatRequests;
+
+        var rerun = await RunCliAsync(args);
+
+        Assert.Equal(ExitCodes.Success, rerun.ExitCode);
+        Assert.Equal(sentBefore + Total, env.ChatRequests);
+        Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
+        Assert.Equal(LocalBatch.Batches.BatchStatus.Cancelled, (await BatchResumeTests.ReadStateAsync(directory)).Status);
+    }
+
+    [Fact]
     public async Task Run_TokenAlreadyCancelled_ExitsOneAndSendsNothing()
     {
         await using var env = await StartAsync();
@@ -422,6 +449,12 @@ public sealed class LocalBatchCliTests
     }
 
     private sealed record CliRun(int ExitCode, string Output, string Error);
+
+    private static async Task<IReadOnlyDictionary<string, string>?> ReadMetadataAsync(string directory)
+    {
+        await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));
+        return (await JsonSerializer.DeserializeAsync(stream, LocalBatch.Internal.Batches.BatchJsonContext.Default.BatchJob))!.Metadata;
+    }
 
     private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
 

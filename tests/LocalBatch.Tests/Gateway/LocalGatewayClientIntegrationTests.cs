@@ -141,18 +141,22 @@ public sealed class LocalGatewayClientIntegrationTests
     public async Task CreateCompletionAsync_AttemptTimeout_RetriesThenReportsTimeout()
     {
         await using var gateway = await SimulatedGateway.StartAsync();
-        using var client = new LocalGatewayClient(Simulator.FastOptions(gateway, o =>
+        var options = Simulator.FastOptions(gateway, o =>
         {
             o.AttemptTimeout = TimeSpan.FromMilliseconds(50);
             o.MaxRetryAttempts = 2;
-        }));
+        });
+        // Attempts counted as the client sends them: an attempt timed out before its request reached the server
+        // would be missing from the server's counters.
+        using var counting = new CountingHandler(new SocketsHttpHandler());
+        using var client = new LocalGatewayClient(new HttpClient(counting), Microsoft.Extensions.Options.Options.Create(options));
         gateway.Pause();
 
         var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "stuck" }));
         gateway.Resume();
 
         Assert.Equal(GatewayErrorKind.Timeout, ex.Kind);
-        Assert.Equal(3, gateway.Counters.GetRequests("/v1/completions"));
+        Assert.Equal(3, counting.Sent);
     }
 
     [Fact]
@@ -213,5 +217,18 @@ public sealed class LocalGatewayClientIntegrationTests
         Assert.Equal(new Uri("http://127.0.0.1:9999"), options.Endpoint);
         Assert.Equal(6, options.MaxConcurrency);
         Assert.Equal(TimeSpan.FromMinutes(5), options.AttemptTimeout);
+    }
+
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private int _sent;
+
+        public int Sent => Volatile.Read(ref _sent);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _sent);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }
