@@ -151,13 +151,7 @@ public sealed class LocalBatchCliTests
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total, i => i == 2 ? "FAIL" : "ok " + i));
         string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
-        env.PauseAtChatRequest(pauseAt);
-        using var interrupt = new CancellationTokenSource();
-
-        var running = RunCliAsync(args, interrupt.Token);
-        await env.WaitForPauseAsync();
-        interrupt.Cancel();
-        var first = await running;
+        var first = await RunUntilInterruptedAsync(env, args, pauseAt);
 
         Assert.Equal(ExitCodes.Fatal, first.ExitCode);
         Assert.Contains("interrupted", first.Error, StringComparison.Ordinal);
@@ -294,12 +288,7 @@ public sealed class LocalBatchCliTests
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
         string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
-        env.PauseAtChatRequest(3);
-        using var interrupt = new CancellationTokenSource();
-        var running = RunCliAsync(args, interrupt.Token);
-        await env.WaitForPauseAsync();
-        interrupt.Cancel();
-        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        Assert.Equal(ExitCodes.Fatal, (await RunUntilInterruptedAsync(env, args, pauseAt: 3)).ExitCode);
         var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(StateDir(env))));
         var sentBefore = env.ChatRequests;
 
@@ -358,12 +347,7 @@ public sealed class LocalBatchCliTests
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
         string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
-        env.PauseAtChatRequest(4);
-        using var interrupt = new CancellationTokenSource();
-        var running = RunCliAsync(args, interrupt.Token);
-        await env.WaitForPauseAsync();
-        interrupt.Cancel();
-        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        Assert.Equal(ExitCodes.Fatal, (await RunUntilInterruptedAsync(env, args, pauseAt: 4)).ExitCode);
         var output = Path.Combine(Assert.Single(Directory.GetDirectories(StateDir(env))), "output.jsonl");
         var answered = File.ReadAllLines(output);
         Assert.True(answered.Length >= 2);
@@ -393,12 +377,7 @@ public sealed class LocalBatchCliTests
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
         string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "1", "--state-dir", StateDir(env)];
-        env.PauseAtChatRequest(3);
-        using var interrupt = new CancellationTokenSource();
-        var running = RunCliAsync(args, interrupt.Token);
-        await env.WaitForPauseAsync();
-        interrupt.Cancel();
-        Assert.Equal(ExitCodes.Fatal, (await running).ExitCode);
+        Assert.Equal(ExitCodes.Fatal, (await RunUntilInterruptedAsync(env, args, pauseAt: 3)).ExitCode);
         var directory = Assert.Single(Directory.GetDirectories(StateDir(env)));
         var state = await BatchResumeTests.ReadStateAsync(directory);
         await BatchResumeTests.WriteStateAsync(directory, state with { Status = LocalBatch.Batches.BatchStatus.Cancelling, Metadata = (await ReadMetadataAsync(directory)) });
@@ -457,6 +436,17 @@ public sealed class LocalBatchCliTests
     }
 
     private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
+
+    /// <summary>Runs the CLI until the gateway pauses at chat request <paramref name="pauseAt"/>, then interrupts it (Ctrl+C).</summary>
+    private static async Task<CliRun> RunUntilInterruptedAsync(BatchTestEnvironment env, string[] args, int pauseAt)
+    {
+        env.PauseAtChatRequest(pauseAt);
+        using var interrupt = new CancellationTokenSource();
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        await interrupt.CancelAsync();
+        return await running;
+    }
 
     private static async Task<CliRun> RunCliAsync(string[] args, CancellationToken cancellationToken)
     {
