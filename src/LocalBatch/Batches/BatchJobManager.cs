@@ -195,12 +195,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     {
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
         _ = _store.DirectoryOf(batchId);
-        if (_running.TryGetValue(batchId, out var runner))
-        {
-            return runner.Current;
-        }
-
-        return await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false)
+        return await ReadCurrentAsync(batchId, cancellationToken).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"No batch '{batchId}' in the store {_store.Root}.");
     }
 
@@ -308,7 +303,16 @@ public sealed class BatchJobManager : IAsyncDisposable
         while (true)
         {
             var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
-            if (_running.TryGetValue(batchId, out var runner) && !job.IsTerminal)
+            BatchRunner? runner = null;
+            if (!job.IsTerminal && !_running.TryGetValue(batchId, out runner))
+            {
+                // Not running here: another process runs it (look again at the next tick), or nobody does any more
+                // (its process stopped): then this manager resumes it rather than wait for ever.
+                var (current, started) = await TryStartAsync(batchId, heldLock: null, quiet: true).ConfigureAwait(false);
+                (job, runner) = (current ?? job, started);
+            }
+
+            if (runner is not null)
             {
                 var final = await WaitForRunnerAsync(runner, ticks, progress, cancellationToken).ConfigureAwait(false);
                 return final.IsTerminal ? final : throw ManagerStopped(batchId);
@@ -318,21 +322,6 @@ public sealed class BatchJobManager : IAsyncDisposable
             if (job.IsTerminal)
             {
                 return job;
-            }
-
-            // Not running here: another process runs it (look again at the next tick), or nobody does any more (its
-            // process stopped): then this manager resumes it rather than wait for ever.
-            var (current, started) = await TryStartAsync(batchId, heldLock: null, quiet: true).ConfigureAwait(false);
-            if (started is not null)
-            {
-                var final = await WaitForRunnerAsync(started, ticks, progress, cancellationToken).ConfigureAwait(false);
-                return final.IsTerminal ? final : throw ManagerStopped(batchId);
-            }
-
-            if (current is { IsTerminal: true })
-            {
-                progress?.Report(ProgressOf(current));
-                return current;
             }
 
             await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
@@ -365,9 +354,7 @@ public sealed class BatchJobManager : IAsyncDisposable
     {
         try
         {
-            return _running.TryGetValue(batchId, out var runner)
-                ? runner.Current
-                : await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false);
+            return await ReadCurrentAsync(batchId, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
@@ -375,6 +362,12 @@ public sealed class BatchJobManager : IAsyncDisposable
             return null;
         }
     }
+
+    /// <summary>A batch as it stands: live from its runner when this manager runs it, else from its saved state.</summary>
+    private async Task<BatchJob?> ReadCurrentAsync(string batchId, CancellationToken cancellationToken) =>
+        _running.TryGetValue(batchId, out var runner)
+            ? runner.Current
+            : await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false);
 
     private static OperationCanceledException ManagerStopped(string batchId) =>
         new($"The manager stopped while batch '{batchId}' was running; it resumes when a manager opens the store again.");

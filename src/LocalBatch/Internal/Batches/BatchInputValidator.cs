@@ -75,22 +75,10 @@ internal static class BatchInputValidator
                     // first ones of the file (the first pass kept its earliest, the second keeps its earliest too).
                     var duplicates = new List<BatchValidationError>();
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await ReportDuplicatesAsync(copy, repeated, blankLines, maxLines, AddDuplicate, cancellationToken).ConfigureAwait(false);
+                    await ReportDuplicatesAsync(copy, repeated, blankLines, maxLines, error => AddTo(duplicates, error), cancellationToken).ConfigureAwait(false);
                     var merged = errors.Concat(duplicates).OrderBy(error => error.Line).ToList();
                     dropped += Math.Max(0, merged.Count - MaxReportedErrors);
                     errors = merged.Take(MaxReportedErrors).ToList();
-
-                    void AddDuplicate(BatchValidationError error)
-                    {
-                        if (duplicates.Count < MaxReportedErrors)
-                        {
-                            duplicates.Add(error);
-                        }
-                        else
-                        {
-                            dropped++;
-                        }
-                    }
                 }
 
                 if (requests == 0)
@@ -105,11 +93,14 @@ internal static class BatchInputValidator
 
                 return new Result(requests, endpoint, errors);
 
-                void Add(BatchValidationError error)
+                void Add(BatchValidationError error) => AddTo(errors, error);
+
+                // Keeps a list's first MaxReportedErrors problems and counts the rest.
+                void AddTo(List<BatchValidationError> list, BatchValidationError error)
                 {
-                    if (errors.Count < MaxReportedErrors)
+                    if (list.Count < MaxReportedErrors)
                     {
-                        errors.Add(error);
+                        list.Add(error);
                     }
                     else
                     {

@@ -30,9 +30,9 @@ internal sealed class BatchRunner : IAsyncDisposable
     private long _inputTokens;
     private long _outputTokens;
     private long _cachedTokens;
+    private long _reasoningTokens;
     private long _runInputTokensFrom = -1;
     private long _runOutputTokensFrom = -1;
-    private long _reasoningTokens;
     private Task? _run;
 
     // ended: called when the run is over (ended or failed), before the lock is released and Completion completes.
@@ -162,7 +162,6 @@ internal sealed class BatchRunner : IAsyncDisposable
             Status = job.Status == BatchStatus.Cancelling ? BatchStatus.Cancelling : BatchStatus.InProgress,
             InProgressAt = job.InProgressAt ?? now,
             RequestCounts = job.RequestCounts with { Completed = completed, Failed = failed },
-            Usage = UsageNow(),
         });
         await SaveAsync(output, errors).ConfigureAwait(false);
 
@@ -192,7 +191,6 @@ internal sealed class BatchRunner : IAsyncDisposable
                     // The run stops with this one and the rest unanswered (the batch stays in_progress), to resume
                     // when the server is back, rather than burning the batch into server_unreachable lines. (When
                     // the server does answer, only this request breaks its connection: it gets its error line.)
-                    Update(job => job with { Usage = UsageNow() });
                     await SaveAsync(output, errors).ConfigureAwait(false);
                     throw new LocalGatewayException(
                         $"The server stopped answering, so batch '{id}' stopped with {Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed} requests unanswered; resume it once the server is back. {unreachable.Message}",
@@ -215,7 +213,6 @@ internal sealed class BatchRunner : IAsyncDisposable
                 answered[request.Index] = true;
                 if (_time.GetElapsedTime(lastPersist) >= PersistInterval)
                 {
-                    Update(job => job with { Usage = UsageNow() });
                     await SaveAsync(output, errors).ConfigureAwait(false);
                     lastPersist = _time.GetTimestamp();
                 }
@@ -230,7 +227,6 @@ internal sealed class BatchRunner : IAsyncDisposable
         now = _time.GetUtcNow().ToUnixTimeSeconds();
         if (reason == BatchStopReason.Shutdown)
         {
-            Update(job => job with { Usage = UsageNow() });
             await SaveAsync(output, errors).ConfigureAwait(false);
             return Current;
         }
@@ -242,7 +238,6 @@ internal sealed class BatchRunner : IAsyncDisposable
                 : ("batch_expired", "The batch's completion window ended before this request ran.");
             // Saved first (with every line so far), so that a crash while the unrun lines are recorded resumes
             // into recording the rest, never into running them.
-            Update(job => job with { Usage = UsageNow() });
             await SaveAsync(output, errors).ConfigureAwait(false);
             var unrun = 0;
             await foreach (var request in ReadPendingAsync(answered, CancellationToken.None).ConfigureAwait(false))
@@ -271,7 +266,6 @@ internal sealed class BatchRunner : IAsyncDisposable
         {
             OutputFileId = output.LineCount > 0 ? BatchFileIds.Output(job.Id) : null,
             ErrorFileId = errors.LineCount > 0 ? BatchFileIds.Errors(job.Id) : null,
-            Usage = UsageNow(),
         });
         await SaveAsync(output, errors).ConfigureAwait(false);
         TryDelete(_store.CancelRequestPath(id));
@@ -494,17 +488,16 @@ internal sealed class BatchRunner : IAsyncDisposable
         }
     }
 
-    private Task PersistAsync() => _store.WriteStateAsync(Current, CancellationToken.None);
-
     /// <summary>
-    /// Forces the result lines to disk, then writes the state: a state on disk never counts a line that a power
-    /// loss could take back.
+    /// Forces the result lines to disk, then writes the state with the usage so far: a state on disk never counts a
+    /// line that a power loss could take back.
     /// </summary>
     private Task SaveAsync(BatchResultFile output, BatchResultFile errors)
     {
         output.FlushToDisk();
         errors.FlushToDisk();
-        return PersistAsync();
+        Update(job => job with { Usage = UsageNow() });
+        return _store.WriteStateAsync(Current, CancellationToken.None);
     }
 
     private static string NewLineId() => "batch_req_" + Guid.NewGuid().ToString("N");
