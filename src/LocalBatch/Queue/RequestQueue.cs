@@ -442,7 +442,7 @@ public sealed class RequestQueue : IAsyncDisposable
             return;
         }
 
-        RecordConcurrency(Interlocked.Increment(ref _running));
+        InterlockedMax.Update(ref _peakConcurrency, Interlocked.Increment(ref _running));
         var status = RequestStatus.Completed;
         object? value = null;
         BatchItemError? error = null;
@@ -503,21 +503,6 @@ public sealed class RequestQueue : IAsyncDisposable
     }
 
     private void Dequeued() => _client.Metrics.QueueDepthChanged(-1);
-
-    private void RecordConcurrency(int running)
-    {
-        var peak = Volatile.Read(ref _peakConcurrency);
-        while (running > peak)
-        {
-            var seen = Interlocked.CompareExchange(ref _peakConcurrency, running, peak);
-            if (seen == peak)
-            {
-                return;
-            }
-
-            peak = seen;
-        }
-    }
 
     private async Task WaitStoppedAsync(Task stopping, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using LocalBatch.Internal;
+
 namespace LocalBatch.Tests.Queue;
 
 /// <summary>
@@ -45,7 +47,7 @@ internal sealed class WorkGate : IDisposable
     public async Task<T> RunAsync<T>(T value, CancellationToken cancellationToken, bool ignoreCancellation = false)
     {
         var running = Interlocked.Increment(ref _running);
-        InterlockedMax(ref _peak, running);
+        InterlockedMax.Update(ref _peak, running);
         lock (_lock)
         {
             _started++;
@@ -64,21 +66,6 @@ internal sealed class WorkGate : IDisposable
         finally
         {
             Interlocked.Decrement(ref _running);
-        }
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        var current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
         }
     }
 }
