@@ -123,6 +123,8 @@ internal static class RunCommand
             }
 
             var started = TimeProvider.System.GetTimestamp();
+            var outputFile = manager.GetFilePath(job.Id, "output");
+            var errorFile = manager.GetFilePath(job.Id, "errors");
             try
             {
                 job = await manager.WaitAsync(job.Id, renderer, cancellationToken).ConfigureAwait(false);
@@ -132,8 +134,6 @@ internal static class RunCommand
                 // Interrupted (Ctrl+C), or the run itself stopped (the server never answered, a damaged result file,
                 // a full disk): what finished is kept, and the same command resumes once the cause is gone.
                 renderer.Finish();
-                var outputFile = manager.GetFilePath(job.Id, "output");
-                var errorFile = manager.GetFilePath(job.Id, "errors");
 
                 // Stop the run first (it saves its state), so that the partial results copied hold only whole lines.
                 await manager.DisposeAsync().ConfigureAwait(false);
@@ -141,15 +141,13 @@ internal static class RunCommand
                 var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
                 var what = ex is OperationCanceledException ? "interrupted" : $"stopped: {ex.Message}";
                 await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
-                CopyResult(outputFile, outputPath);
-                CopyResult(errorFile, errorPath);
+                CopyResults();
                 await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
 
             renderer.Finish();
-            CopyResult(manager.GetFilePath(job.Id, "output"), outputPath);
-            CopyResult(manager.GetFilePath(job.Id, "errors"), errorPath);
+            CopyResults();
 
             var counts = job.RequestCounts;
             var elapsed = TimeProvider.System.GetElapsedTime(started);
@@ -157,6 +155,12 @@ internal static class RunCommand
                 CultureInfo.InvariantCulture,
                 $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
+
+            void CopyResults()
+            {
+                CopyResult(outputFile, outputPath);
+                CopyResult(errorFile, errorPath);
+            }
         }
     }
 
