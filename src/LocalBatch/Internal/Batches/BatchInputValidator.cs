@@ -213,12 +213,17 @@ internal static class BatchInputValidator
                 }
 
                 requests++;
-                if (ReadCustomId(line) is not { } customId || !repeated.Contains(CustomIdKey.Of(customId)))
+                if (ReadCustomId(line) is not { } customId)
                 {
                     continue;
                 }
 
                 var key = CustomIdKey.Of(customId);
+                if (!repeated.Contains(key))
+                {
+                    continue;
+                }
+
                 if (!firstLines.TryAdd(key, lineNumber))
                 {
                     report(new BatchValidationError("duplicate_custom_id", $"The custom_id '{customId}' is already used by line {firstLines[key]}; each must be unique within the file.", "custom_id", lineNumber));
