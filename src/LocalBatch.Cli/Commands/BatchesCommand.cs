@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -48,7 +47,7 @@ internal static class BatchesCommand
                 {
                     var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
                     var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
-                    await context.Out.WriteLineAsync($"{job.Id,-38} {BatchStatusNames.Of(job.Status),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                    await context.Out.WriteLineAsync($"{job.Id,-38} {job.Status.ToWireName(),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
                 }
 
                 if (page.HasMore)

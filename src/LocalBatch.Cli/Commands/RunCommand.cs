@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -123,8 +122,8 @@ internal static class RunCommand
             }
 
             var started = TimeProvider.System.GetTimestamp();
-            var outputFile = manager.GetFilePath(job.Id, "output");
-            var errorFile = manager.GetFilePath(job.Id, "errors");
+            var outputFile = manager.GetFilePath(job.Id, BatchFileKind.Output);
+            var errorFile = manager.GetFilePath(job.Id, BatchFileKind.Errors);
             try
             {
                 job = await manager.WaitAsync(job.Id, renderer, cancellationToken).ConfigureAwait(false);
@@ -137,7 +136,7 @@ internal static class RunCommand
 
                 // Stop the run first (it saves its state), so that the partial results copied hold only whole lines.
                 await manager.DisposeAsync().ConfigureAwait(false);
-                var current = await new BatchStore(manager.StoreDirectory).ReadStateAsync(job.Id, CancellationToken.None).ConfigureAwait(false) ?? job;
+                var current = await ReadStoppedAsync(processor, manager.StoreDirectory, job.Id).ConfigureAwait(false);
                 var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
                 var what = ex is OperationCanceledException ? "interrupted" : $"stopped: {ex.Message}";
                 await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
@@ -153,7 +152,7 @@ internal static class RunCommand
             var elapsed = TimeProvider.System.GetElapsedTime(started);
             await context.Error.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"localbatch: {BatchStatusNames.Of(job.Status)}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
+                $"localbatch: {job.Status.ToWireName()}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
 
             void CopyResults()
@@ -167,28 +166,28 @@ internal static class RunCommand
     /// <summary>The newest batch made by <c>localbatch run</c> from this file, as it is now (path and contents alike).</summary>
     private static async Task<BatchJob?> FindNewestRunAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
     {
-        string? after = null;
-        while (true)
+        await foreach (var job in manager.ListAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var page = await manager.ListAsync(after, 100, cancellationToken).ConfigureAwait(false);
-            foreach (var job in page.Data)
+            // A retry batch (BatchJobManager.RetryFailedAsync) inherits the metadata but holds only the failed lines.
+            if (job.Metadata is { } metadata
+                && !metadata.ContainsKey(RetryOfKey)
+                && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
+                && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512))
             {
-                // A retry batch (BatchJobManager.RetryFailedAsync) inherits the metadata but holds only the failed lines.
-                if (job.Metadata is { } metadata
-                    && !metadata.ContainsKey(RetryOfKey)
-                    && metadata.TryGetValue(HashKey, out var previousHash) && previousHash == hash
-                    && metadata.TryGetValue(SourceKey, out var previousSource) && previousSource == Tail(source, 512))
-                {
-                    return job; // the list is newest first
-                }
+                return job; // the list is newest first
             }
+        }
 
-            if (!page.HasMore)
-            {
-                return null;
-            }
+        return null;
+    }
 
-            after = page.LastId;
+    /// <summary>Reads a batch as its stopped run saved it, through a manager that only looks (it resumes nothing).</summary>
+    private static async Task<BatchJob> ReadStoppedAsync(LocalBatchProcessor processor, string storeDirectory, string batchId)
+    {
+        var inspector = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = storeDirectory, ResumeOnStart = false });
+        await using (inspector.ConfigureAwait(false))
+        {
+            return await inspector.RetrieveAsync(batchId, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -218,8 +217,8 @@ internal static class RunCommand
 
     private static int ParseConcurrency(string value) =>
         value.Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0
-        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 4096 ? number
-        : throw new CliUsageException($"--concurrency must be auto or a number from 1 to 4096; got '{value}'.");
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= LocalBatchOptions.MaxConcurrencyLimit ? number
+        : throw new CliUsageException($"--concurrency must be auto or a number from 1 to {LocalBatchOptions.MaxConcurrencyLimit}; got '{value}'.");
 
     private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
     {

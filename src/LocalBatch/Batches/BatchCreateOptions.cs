@@ -9,4 +9,11 @@ public sealed record BatchCreateOptions
 
     /// <summary>Gets up to 16 key-value pairs to attach (keys up to 64 characters, values up to 512).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>
+    /// Gets the id recorded as the batch's <c>input_file_id</c>, such as that of a file uploaded through a Files API;
+    /// letters, digits, <c>-</c> and <c>_</c>, at most 128.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: an id derived from the batch's own (<c>file-…-input</c>).</value>
+    public string? InputFileId { get; init; }
 }

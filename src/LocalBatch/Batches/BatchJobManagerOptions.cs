@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+
 namespace LocalBatch.Batches;
 
 /// <summary>Settings of a <see cref="BatchJobManager"/>.</summary>
@@ -5,10 +8,12 @@ public sealed class BatchJobManagerOptions
 {
     /// <summary>Gets or sets the directory holding every batch's state, input, output and error files.</summary>
     /// <value>The default is <c>.localbatch</c> in the current directory.</value>
+    [Required(ErrorMessage = "{0} is required.")]
     public string StoreDirectory { get; set; } = ".localbatch";
 
     /// <summary>Gets or sets the most lines one input file may have.</summary>
     /// <value>The default is 50,000, OpenAI's limit.</value>
+    [Range(1, int.MaxValue)]
     public int MaxLinesPerBatch { get; set; } = 50_000;
 
     /// <summary>Gets or sets a value indicating whether unfinished batches found in the store resume when the manager starts.</summary>
@@ -31,5 +36,7 @@ public sealed class BatchJobManagerOptions
     /// reports progress while a batch runs, and how often a batch run by another process is looked at.
     /// </summary>
     /// <value>The default is 1 second.</value>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Read by the source-generated options validator, which checks the range with its own trim-safe copy of the attribute.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "30.00:00:00")]
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,4 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using LocalBatch.Gateway.Internal;
 
 namespace LocalBatch.Batches;
 
@@ -14,4 +18,69 @@ public sealed record BatchResultLine(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("custom_id")] string CustomId,
     [property: JsonPropertyName("response"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] BatchResponse? Response,
-    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] BatchLineError? Error);
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] BatchLineError? Error)
+{
+    /// <summary>Gets a value indicating whether the server answered this line with a 2xx status.</summary>
+    [JsonIgnore]
+    public bool IsSuccess => Response is { StatusCode: >= 200 and < 300 };
+
+    /// <summary>
+    /// Reads the body of the successful answer as one of the library's response types, without reflection:
+    /// <see cref="CompletionResponse"/>, <see cref="ChatCompletionResponse"/>, <see cref="EmbeddingResponse"/> or
+    /// <see cref="JsonElement"/>.
+    /// </summary>
+    /// <typeparam name="T">The response type, chosen by the batch's endpoint.</typeparam>
+    /// <returns>The body.</returns>
+    /// <exception cref="InvalidOperationException">The line has no successful answer (see <see cref="Error"/> or <see cref="Response"/>).</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not one of the library's response types; use <see cref="GetBody{T}(JsonTypeInfo{T})"/>.</exception>
+    /// <exception cref="JsonException">The body is not a <typeparamref name="T"/>.</exception>
+    public T GetBody<T>() => GetBody(TypeInfoOf<T>());
+
+    /// <summary>Reads the body of the successful answer with the given (source-generated) type information.</summary>
+    /// <typeparam name="T">The type to read.</typeparam>
+    /// <param name="typeInfo">The type's JSON metadata, such as <c>MyContext.Default.MyType</c>.</param>
+    /// <returns>The body.</returns>
+    /// <exception cref="InvalidOperationException">The line has no successful answer.</exception>
+    /// <exception cref="JsonException">The body is not a <typeparamref name="T"/>.</exception>
+    public T GetBody<T>(JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (!IsSuccess)
+        {
+            throw new InvalidOperationException(
+                $"The line for '{CustomId}' has no successful answer: {(Response is { } response ? $"HTTP {response.StatusCode}" : $"{Error?.Code}: {Error?.Message}")}.");
+        }
+
+        return Response!.Body.Deserialize(typeInfo) ?? throw new JsonException($"The body of the answer for '{CustomId}' is null.");
+    }
+
+    /// <summary>Reads the body of the successful answer, when there is one and it is a <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">One of the library's response types (see <see cref="GetBody{T}()"/>).</typeparam>
+    /// <param name="body">The body, or the default when the method returns <see langword="false"/>.</param>
+    /// <returns><see langword="true"/> when the line has a 2xx answer whose body reads as a <typeparamref name="T"/>.</returns>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not one of the library's response types.</exception>
+    public bool TryGetBody<T>([NotNullWhen(true)] out T? body)
+    {
+        var typeInfo = TypeInfoOf<T>();
+        body = default;
+        if (!IsSuccess)
+        {
+            return false;
+        }
+
+        try
+        {
+            body = Response!.Body.Deserialize(typeInfo);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        return body is not null;
+    }
+
+    private static JsonTypeInfo<T> TypeInfoOf<T>() =>
+        LocalBatchJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new NotSupportedException($"{typeof(T).Name} is not a LocalBatch response type; pass its JsonTypeInfo to GetBody.");
+}

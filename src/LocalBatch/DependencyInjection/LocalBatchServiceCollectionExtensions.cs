@@ -1,5 +1,6 @@
 using LocalBatch;
-using LocalBatch.Internal;
+using LocalBatch.DependencyInjection.Internal;
+using LocalBatch.Gateway.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

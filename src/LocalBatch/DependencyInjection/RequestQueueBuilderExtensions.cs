@@ -1,4 +1,5 @@
 using LocalBatch;
+using LocalBatch.Queue.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

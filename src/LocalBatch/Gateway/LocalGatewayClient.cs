@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -52,13 +53,13 @@ public sealed class LocalGatewayClient : IDisposable
     /// <param name="logger">Where retries are logged; none by default.</param>
     /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
     public LocalGatewayClient(LocalBatchOptions options, ILogger<LocalGatewayClient>? logger = null)
-        : this(GatewayHttpClientFactory.Create(Validated(options)), options, logger, meterFactory: null, ownsHttpClient: true)
+        : this(GatewayHttpClientFactory.Create(LocalBatchOptionsValidator.ThrowIfInvalid(options)), options, logger, meterFactory: null, ownsHttpClient: true)
     {
     }
 
     /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class with its own connection pool and a given clock (tests).</summary>
     internal LocalGatewayClient(LocalBatchOptions options, TimeProvider timeProvider, ILogger? logger = null)
-        : this(GatewayHttpClientFactory.Create(Validated(options)), options, logger, meterFactory: null, ownsHttpClient: true, timeProvider)
+        : this(GatewayHttpClientFactory.Create(LocalBatchOptionsValidator.ThrowIfInvalid(options)), options, logger, meterFactory: null, ownsHttpClient: true, timeProvider)
     {
     }
 
@@ -71,7 +72,7 @@ public sealed class LocalGatewayClient : IDisposable
     /// <exception cref="OptionsValidationException">The options are not valid.</exception>
     [ActivatorUtilitiesConstructor]
     public LocalGatewayClient(HttpClient httpClient, IOptions<LocalBatchOptions> options, ILogger<LocalGatewayClient>? logger = null, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
-        : this(httpClient, Validated(options?.Value!), logger, meterFactory, ownsHttpClient: false, timeProvider)
+        : this(httpClient, LocalBatchOptionsValidator.ThrowIfInvalid(options?.Value!), logger, meterFactory, ownsHttpClient: false, timeProvider)
     {
     }
 
@@ -87,6 +88,7 @@ public sealed class LocalGatewayClient : IDisposable
         Metrics = meterFactory is null ? LocalBatchMetrics.Shared : new LocalBatchMetrics(meterFactory);
         _pipeline = GatewayResiliencePipeline.Create(options, TimeProvider, _logger, Metrics);
         _authorization = options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        Concurrency = new ConcurrencyResolver(this);
     }
 
     /// <summary>Gets the server's base address.</summary>
@@ -101,6 +103,9 @@ public sealed class LocalGatewayClient : IDisposable
     internal TimeProvider TimeProvider { get; }
 
     internal ILogger Logger => _logger;
+
+    /// <summary>Gets how many requests to keep in flight against this server, found once for every processor and queue on this client.</summary>
+    internal ConcurrencyResolver Concurrency { get; }
 
     /// <summary>Generates a continuation of a prompt (<c>POST /v1/completions</c>).</summary>
     /// <param name="request">The request.</param>
@@ -410,12 +415,6 @@ public sealed class LocalGatewayClient : IDisposable
     }
 
     private static string RelativePath(string path) => path.TrimStart('/');
-
-    private static LocalBatchOptions Validated(LocalBatchOptions options)
-    {
-        LocalBatchOptionsValidator.ThrowIfInvalid(options);
-        return options;
-    }
 
     /// <summary>One attempt's inputs, passed as state so the pipeline allocates no closure per call.</summary>
     private sealed class Attempt<T>(

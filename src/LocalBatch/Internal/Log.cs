@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Using concurrency {Concurrency} ({Source})")]
     public static partial void ConcurrencyChosen(ILogger logger, int concurrency, string source);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Using concurrency {Concurrency} for now: the server's /props could not be read ({Reason}); it is asked again next time")]
+    public static partial void ConcurrencyFallback(ILogger logger, int concurrency, string reason);
+
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Batch item {Index} failed: {Error}")]
     public static partial void BatchItemFailed(ILogger logger, int index, string error);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using LocalBatch.Internal;
+using LocalBatch.Processing.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,8 +27,6 @@ public sealed class LocalBatchProcessor : IDisposable
 {
     private readonly bool _ownsClient;
     private readonly ILogger _logger;
-    private readonly Lock _concurrencyLock = new();
-    private Task<int>? _concurrency;
 
     /// <summary>Initializes a new instance of the <see cref="LocalBatchProcessor"/> class for the server at <paramref name="endpoint"/>.</summary>
     /// <param name="endpoint">The server's base address, such as <c>http://localhost:8080</c>.</param>
@@ -176,27 +175,17 @@ public sealed class LocalBatchProcessor : IDisposable
 
     /// <summary>
     /// Returns the number of requests a batch keeps in flight: <see cref="LocalBatchOptions.MaxConcurrency"/> when set,
-    /// else the server's <c>total_slots</c> (read once), else <see cref="LocalBatchOptions.FallbackConcurrency"/>.
+    /// else the server's <c>total_slots</c> (read once per client), else <see cref="LocalBatchOptions.FallbackConcurrency"/>.
     /// </summary>
+    /// <remarks>
+    /// The fallback applies when the server has no <c>/props</c> or refuses it, and, for this batch only, when it cannot
+    /// be reached: the requests then fail or are retried one by one, as with a fixed concurrency. A
+    /// <see cref="RequestQueue"/> on the same client follows the same rule.
+    /// </remarks>
     /// <param name="cancellationToken">Cancels the look-up.</param>
     /// <returns>The bound.</returns>
-    public Task<int> GetConcurrencyAsync(CancellationToken cancellationToken = default)
-    {
-        if (Client.Options.MaxConcurrency > 0)
-        {
-            return Task.FromResult(Client.Options.MaxConcurrency);
-        }
-
-        lock (_concurrencyLock)
-        {
-            if (_concurrency is null || _concurrency.IsFaulted || _concurrency.IsCanceled)
-            {
-                _concurrency = ServerSlots.ReadAsync(Client, _logger, cancellationToken);
-            }
-
-            return _concurrency;
-        }
-    }
+    public Task<int> GetConcurrencyAsync(CancellationToken cancellationToken = default) =>
+        Client.Concurrency.GetAsync(cancellationToken);
 
     /// <summary>Disposes the gateway client, when this processor created it.</summary>
     public void Dispose()

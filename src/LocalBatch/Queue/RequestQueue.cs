@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using LocalBatch.Internal;
+using LocalBatch.Queue.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -397,20 +398,9 @@ public sealed class RequestQueue : IAsyncDisposable
 
     private async Task<int> ResolveWorkerCountAsync()
     {
-        try
-        {
-            var count = _client.Options.MaxConcurrency > 0
-                ? _client.Options.MaxConcurrency
-                : await ServerSlots.ReadAsync(_client, _logger, _abort.Token).ConfigureAwait(false);
-            Log.QueueStarted(_logger, count, "automatic");
-            return count;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_abort.IsCancellationRequested)
-        {
-            // The queue must run even when the server cannot tell its slots now.
-            Log.QueueStarted(_logger, LocalBatchOptions.FallbackConcurrency, $"fallback: the server's slots could not be read: {ex.Message}");
-            return LocalBatchOptions.FallbackConcurrency;
-        }
+        var count = await _client.Concurrency.GetAsync(_abort.Token).ConfigureAwait(false);
+        Log.QueueStarted(_logger, count, "automatic");
+        return count;
     }
 
     private async Task WorkAsync()

@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+
 namespace LocalBatch;
 
 /// <summary>Settings for a <see cref="RequestQueue"/>: how many workers, how many waiting requests, how to shut down, and how long results are kept.</summary>
@@ -17,10 +20,12 @@ public sealed class RequestQueueOptions
     /// <see cref="LocalBatchProcessor.GetConcurrencyAsync"/>). The automatic count is read once, in the background: requests
     /// submitted meanwhile wait in the queue. At most 4096.
     /// </value>
+    [Range(0, LocalBatchOptions.MaxConcurrencyLimit)]
     public int MaxWorkers { get; set; }
 
     /// <summary>Gets or sets how many submitted requests may wait for a worker; when that many wait, <c>SubmitAsync</c> waits for room.</summary>
     /// <value>The default is 1,000. At least 1.</value>
+    [Range(1, int.MaxValue)]
     public int Capacity { get; set; } = DefaultCapacity;
 
     /// <summary>Gets or sets how long disposal lets queued and running requests finish before it cancels them.</summary>
@@ -41,9 +46,12 @@ public sealed class RequestQueueOptions
 
     /// <summary>Gets or sets the most finished results the queue keeps; beyond it, the oldest are dropped, read or not.</summary>
     /// <value>The default is <see langword="null"/>: no limit (results are kept until read). At least 1 when set.</value>
+    [Range(1, int.MaxValue)]
     public int? MaxRetainedResults { get; set; }
 
     /// <summary>Gets or sets how long a finished result is kept after it finished; older ones are dropped, read or not.</summary>
     /// <value>The default is <see langword="null"/>: no limit (results are kept until read). Positive when set.</value>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Read by the source-generated options validator, which checks the range with its own trim-safe copy of the attribute.")]
+    [Range(typeof(TimeSpan), "00:00:00.0000001", "10675199.02:48:05.4775807")]
     public TimeSpan? ResultRetention { get; set; }
 }

@@ -1,5 +1,6 @@
 using LocalBatch.Batches;
 using LocalBatch.Testing;
+using Microsoft.Extensions.Options;
 using static LocalBatch.Tests.Batches.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -126,10 +127,10 @@ public sealed class BatchJobManagerTests
     {
         var now = DateTimeOffset.UtcNow;
 
-        var ids = Enumerable.Range(0, 1_000).Select(_ => LocalBatch.Internal.Batches.BatchStore.NewBatchId(now)).ToList();
+        var ids = Enumerable.Range(0, 1_000).Select(_ => LocalBatch.Batches.Internal.BatchStore.NewBatchId(now)).ToList();
 
         Assert.Equal(ids, ids.Order(StringComparer.Ordinal));
-        Assert.All(ids, id => Assert.True(LocalBatch.Internal.Batches.BatchStore.IsValidId(id)));
+        Assert.All(ids, id => Assert.True(LocalBatch.Batches.Internal.BatchStore.IsValidId(id)));
     }
 
     [Fact]
@@ -242,7 +243,7 @@ public sealed class BatchJobManagerTests
     {
         var options = new BatchJobManagerOptions { StoreDirectory = Path.GetTempPath(), CompletionWindowDuration = TimeSpan.FromDays(days) };
 
-        var error = Assert.Throws<ArgumentException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
+        var error = Assert.Throws<OptionsValidationException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
 
         Assert.Contains("CompletionWindowDuration", error.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 using static LocalBatch.Tests.Batches.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;

@@ -1,6 +1,7 @@
 using LocalBatch.Batches;
 using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Options;
 using static LocalBatch.Tests.Batches.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -61,7 +62,7 @@ public sealed class BatchWaitProgressTests
     {
         var options = new BatchJobManagerOptions { StoreDirectory = Path.GetTempPath(), ProgressInterval = TimeSpan.FromMilliseconds(milliseconds) };
 
-        var error = Assert.Throws<ArgumentException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
+        var error = Assert.Throws<OptionsValidationException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
 
         Assert.Contains("ProgressInterval", error.Message, StringComparison.Ordinal);
     }
@@ -71,7 +72,7 @@ public sealed class BatchWaitProgressTests
     {
         var options = new BatchJobManagerOptions { StoreDirectory = " ", MaxLinesPerBatch = 0, ProgressInterval = TimeSpan.Zero };
 
-        var error = Assert.Throws<ArgumentException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
+        var error = Assert.Throws<OptionsValidationException>(() => new BatchJobManager(new LocalBatchProcessor(new Uri("http://127.0.0.1:1")), options));
 
         Assert.Contains("StoreDirectory", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxLinesPerBatch", error.Message, StringComparison.Ordinal);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LocalBatch.Batches;
-using LocalBatch.Internal.Batches;
 using LocalBatch.Testing;
 using LocalBatch.Tests.Support;
 using RichardSzalay.MockHttp;

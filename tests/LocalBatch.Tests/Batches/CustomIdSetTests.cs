@@ -1,4 +1,4 @@
-using LocalBatch.Internal.Batches;
+using LocalBatch.Batches.Internal;
 
 namespace LocalBatch.Tests.Batches;
 

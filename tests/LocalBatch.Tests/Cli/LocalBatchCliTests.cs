@@ -432,7 +432,7 @@ public sealed class LocalBatchCliTests
     private static async Task<IReadOnlyDictionary<string, string>?> ReadMetadataAsync(string directory)
     {
         await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));
-        return (await JsonSerializer.DeserializeAsync(stream, LocalBatch.Internal.Batches.BatchJsonContext.Default.BatchJob))!.Metadata;
+        return (await JsonSerializer.DeserializeAsync(stream, LocalBatch.Batches.BatchJsonContext.Default.BatchJob))!.Metadata;
     }
 
     private static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);

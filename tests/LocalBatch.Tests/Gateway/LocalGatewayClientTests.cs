@@ -106,8 +106,8 @@ public sealed class LocalGatewayClientTests
     {
         const string json = """{"prompt":"p","max_tokens":5,"top_k":40,"grammar":"root ::= \"a\"","json_schema":{"type":"object"},"cache_prompt":true}""";
 
-        var request = JsonSerializer.Deserialize(json, Internal.LocalBatchJsonContext.Default.CompletionRequest)!;
-        var written = JsonSerializer.Serialize(request, Internal.LocalBatchJsonContext.Default.CompletionRequest);
+        var request = JsonSerializer.Deserialize(json, LocalBatch.Gateway.Internal.LocalBatchJsonContext.Default.CompletionRequest)!;
+        var written = JsonSerializer.Serialize(request, LocalBatch.Gateway.Internal.LocalBatchJsonContext.Default.CompletionRequest);
 
         Assert.Equal("p", request.Prompt);
         Assert.Equal(5, request.MaxTokens);
@@ -121,7 +121,7 @@ public sealed class LocalGatewayClientTests
     [Fact]
     public void EmbeddingRequest_SingleStringInput_ReadsAsOneItemList()
     {
-        var request = JsonSerializer.Deserialize("""{"input":"hello","dimensions":8}""", Internal.LocalBatchJsonContext.Default.EmbeddingRequest)!;
+        var request = JsonSerializer.Deserialize("""{"input":"hello","dimensions":8}""", LocalBatch.Gateway.Internal.LocalBatchJsonContext.Default.EmbeddingRequest)!;
 
         Assert.Equal(["hello"], request.Input);
         Assert.Equal(8, request.AdditionalProperties!["dimensions"].GetInt32());

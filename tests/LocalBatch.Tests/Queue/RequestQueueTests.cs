@@ -718,7 +718,7 @@ public sealed class RequestQueueTests
 
         Assert.Equal(5, error.Failures.Count());
         Assert.Contains("RequestQueueOptions.MaxWorkers", error.Message, StringComparison.Ordinal);
-        Assert.Contains("RequestQueueOptions.Capacity must be at least 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RequestQueueOptions.Capacity must be between 1 and", error.Message, StringComparison.Ordinal);
         Assert.Contains("RequestQueueOptions.DrainTimeout", error.Message, StringComparison.Ordinal);
         Assert.Contains("RequestQueueOptions.MaxRetainedResults", error.Message, StringComparison.Ordinal);
         Assert.Contains("RequestQueueOptions.ResultRetention", error.Message, StringComparison.Ordinal);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LocalBatch.Internal;
+using LocalBatch.Gateway.Internal;
 
 namespace LocalBatch;
 

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using LocalBatch.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace LocalBatch.Batches.Internal;
+
+/// <summary>
+/// The batches one manager runs, one runner each, and the only place where runners start and stop. A batch runs
+/// here only under its run lock, so that two processes never run it at once; a run that ends leaves the registry
+/// before its lock is released, so that whoever takes the lock next finds it free here too.
+/// </summary>
+internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, BatchRunner> _running = new(StringComparer.Ordinal);
+    private int _disposed;
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    public bool TryGet(string batchId, [NotNullWhen(true)] out BatchRunner? runner) => _running.TryGetValue(batchId, out runner);
+
+    public bool Contains(string batchId) => _running.ContainsKey(batchId);
+
+    /// <summary>Whether this registry runs the batch now (a finished runner is not running, even before it leaves).</summary>
+    public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Completion.IsCompleted;
+
+    /// <summary>
+    /// Runs a batch here, unless another process holds it (then no job and no runner). The state is read again once
+    /// the batch is locked, since another process may have moved it on: an ended batch is left as it is (no runner),
+    /// and one still <c>validating</c> (its creator stopped midway) ends failed.
+    /// </summary>
+    /// <param name="batchId">The batch.</param>
+    /// <param name="heldLock">The batch's run lock when the caller holds it already (a batch just created).</param>
+    /// <param name="quiet">Whether a batch locked elsewhere goes unlogged (a waiter looks every tick).</param>
+    /// <returns>The batch as it now stands and the runner started for it, if one was.</returns>
+    /// <exception cref="KeyNotFoundException">The batch has no state in the store.</exception>
+    /// <exception cref="ObjectDisposedException">The registry was disposed while the runner started (it is stopped again).</exception>
+    public async Task<(BatchJob? Job, BatchRunner? Runner)> TryStartAsync(string batchId, FileStream? heldLock, bool quiet)
+    {
+        var runLock = heldLock ?? store.TryLock(batchId);
+        if (runLock is null)
+        {
+            if (!quiet)
+            {
+                Log.BatchLockedElsewhere(logger, batchId);
+            }
+
+            return (null, null);
+        }
+
+        BatchJob job;
+        try
+        {
+            job = await store.ReadStateAsync(batchId, CancellationToken.None).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"No batch '{batchId}' in the store {store.Root}.");
+            if (job.Status == BatchStatus.Validating)
+            {
+                job = BatchTransitions.ValidationInterrupted(job, time.GetUtcNow());
+                await store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (job.IsTerminal)
+        {
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            return (job, null);
+        }
+
+        // A batch that ended, or whose run failed (a damaged result file, a full disk), stops being this registry's as
+        // soon as its run is over: a failed one keeps its last saved state, ready to be resumed once repaired.
+        var runner = new BatchRunner(job, store, processor, time, logger, runLock, ended => _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, ended)));
+        if (!_running.TryAdd(job.Id, runner))
+        {
+            // Unreachable while the lock is exclusive: a runner of this batch would hold it.
+            await runLock.DisposeAsync().ConfigureAwait(false);
+            return (_running.GetValueOrDefault(job.Id)?.Current, null);
+        }
+
+        runner.Start();
+        _ = runner.Completion.ContinueWith(
+            async task =>
+            {
+                if (task.IsFaulted || task.Result.IsTerminal)
+                {
+                    await runner.DisposeAsync().ConfigureAwait(false);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        if (IsDisposed && _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, runner)))
+        {
+            // Disposed while this runner started, after the others were stopped: stop this one too.
+            await runner.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(BatchJobManager));
+        }
+
+        return (runner.Current, runner);
+    }
+
+    /// <summary>Stops every runner without cancelling its batch (each saves its state and releases its lock).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var runner in _running.Values)
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _running.Clear();
+    }
+}

@@ -1,9 +1,0 @@
-namespace Microsoft.Extensions.DependencyInjection;
-
-/// <summary>The <see cref="ILocalBatchBuilder"/> that <c>AddLocalBatch</c> returns.</summary>
-internal sealed class LocalBatchBuilder(IServiceCollection services, IHttpClientBuilder httpClient) : ILocalBatchBuilder
-{
-    public IServiceCollection Services { get; } = services;
-
-    public IHttpClientBuilder HttpClient { get; } = httpClient;
-}

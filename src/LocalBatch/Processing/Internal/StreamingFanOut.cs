@@ -1,0 +1,123 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace LocalBatch.Processing.Internal;
+
+/// <summary>
+/// Runs a lazily read input with at most N items in flight and yields each outcome as it finishes.
+/// Memory stays O(N) whatever the input's length: the next input is read only when a slot frees up,
+/// and at most N finished outcomes wait for the consumer.
+/// </summary>
+internal static class StreamingFanOut
+{
+    public static async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
+        IAsyncEnumerable<TRequest> source,
+        int concurrency,
+        BatchOperation<TRequest, TResult> operation,
+        BatchProgressTracker tracker,
+        ILogger logger,
+        TimeProvider timeProvider,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TResult : class
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var results = Channel.CreateBounded<(TRequest, BatchItemResult<TResult>)>(new BoundedChannelOptions(concurrency)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        var producer = ProduceAsync(source, concurrency, results.Writer, slots, operation, tracker, logger, timeProvider, cts.Token);
+        try
+        {
+            while (await results.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (results.Reader.TryRead(out var item))
+                {
+                    yield return item;
+                }
+            }
+        }
+        finally
+        {
+            // The consumer stopped (finished, broke out early, or was cancelled): stop sending, let every
+            // started item observe it, and wait so that nothing outlives the enumeration.
+            await cts.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected when the batch was cancelled; the reader surfaces it.
+            }
+        }
+    }
+
+    private static async Task ProduceAsync<TRequest, TResult>(
+        IAsyncEnumerable<TRequest> source,
+        int concurrency,
+        ChannelWriter<(TRequest, BatchItemResult<TResult>)> writer,
+        SemaphoreSlim slots,
+        BatchOperation<TRequest, TResult> operation,
+        BatchProgressTracker tracker,
+        ILogger logger,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+        where TResult : class
+    {
+        var running = new List<Task>();
+        Exception? failure = null;
+        var index = 0;
+        try
+        {
+            await foreach (var request in source.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                running.Add(RunOneAsync(index++, request));
+                if (running.Count > (2 * concurrency) + 64)
+                {
+                    running.RemoveAll(static task => task.IsCompleted);
+                }
+            }
+
+            tracker.SetTotal(index);
+        }
+        catch (Exception ex)
+        {
+            // The input itself failed (a reader error) or the batch was cancelled: no more items start.
+            failure = ex;
+        }
+
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (failure is null)
+        {
+            failure = ex;
+        }
+        catch (Exception)
+        {
+            // The first failure is the one reported.
+        }
+        finally
+        {
+            writer.TryComplete(failure);
+        }
+
+        async Task RunOneAsync(int position, TRequest request)
+        {
+            try
+            {
+                var result = await operation.RunAsync(position, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync((request, result), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+    }
+}
