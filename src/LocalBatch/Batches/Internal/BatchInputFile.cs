@@ -1,0 +1,43 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+
+namespace LocalBatch.Batches.Internal;
+
+/// <summary>Reads a batch's stored (already validated) input, one request a line, each with its place among the requests.</summary>
+internal static class BatchInputFile
+{
+    /// <exception cref="InvalidDataException">The stored input has more requests than the batch's state records.</exception>
+    public static async IAsyncEnumerable<BatchInputLine> ReadRequestsAsync(BatchStore store, BatchJob job, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var total = job.RequestCounts.Total;
+        var stream = new FileStream(store.InputPath(job.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        using var reader = new StreamReader(stream);
+        var index = 0;
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            if (index == total)
+            {
+                throw new InvalidDataException($"The stored input of batch '{job.Id}' has more than the {total} requests its state records.");
+            }
+
+            yield return BatchInputValidator.ParseStoredLine(text, index++);
+        }
+    }
+
+    /// <summary>The requests that have no line yet in the output or error file.</summary>
+    public static async IAsyncEnumerable<BatchInputLine> ReadUnansweredAsync(BatchStore store, BatchJob job, BitArray answered, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var line in ReadRequestsAsync(store, job, cancellationToken).ConfigureAwait(false))
+        {
+            if (!answered[line.Index])
+            {
+                yield return line;
+            }
+        }
+    }
+}
