@@ -2,7 +2,7 @@ using LocalBatch.Batches.Internal;
 
 namespace LocalBatch.Batches;
 
-/// <summary>Reading a batch's results and retrying its failed requests.</summary>
+// Reading a batch's results and retrying its failed requests.
 public sealed partial class BatchJobManager
 {
     /// <summary>

@@ -2,7 +2,7 @@ using LocalBatch.Batches.Internal;
 
 namespace LocalBatch.Batches;
 
-/// <summary>Waiting for batches and their progress.</summary>
+// Waiting for batches and their progress.
 public sealed partial class BatchJobManager
 {
     /// <summary>Waits until a batch reaches an end state (completed, failed, expired or cancelled).</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
-using LocalBatch.Internal;
 using LocalBatch.Queue.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,19 +42,11 @@ public sealed class RequestQueue : IAsyncDisposable
     private readonly LocalGatewayClient _client;
     private readonly Channel<QueuedRequest> _channel;
     private readonly ResultStore _results;
-    private readonly CancellationTokenSource _abort = new();
     private readonly Lock _stopLock = new();
-    private readonly TimeSpan _drainTimeout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Task _run;
+    private readonly QueueWorkerPool _pool;
     private Task? _stopping;
-    private int _workers;
-    private int _running;
-    private int _peakConcurrency;
-    private long _completed;
-    private long _failed;
-    private long _cancelled;
 
     /// <summary>Initializes a new instance of the <see cref="RequestQueue"/> class and starts its workers.</summary>
     /// <param name="client">The gateway client the workers send with; the queue does not dispose it.</param>
@@ -73,7 +64,6 @@ public sealed class RequestQueue : IAsyncDisposable
         _client = client;
         _timeProvider = timeProvider ?? client.TimeProvider;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _drainTimeout = options.DrainTimeout;
         _results = new ResultStore(options, _timeProvider, _logger);
         _channel = Channel.CreateBounded<QueuedRequest>(new BoundedChannelOptions(options.Capacity)
         {
@@ -82,20 +72,18 @@ public sealed class RequestQueue : IAsyncDisposable
             SingleWriter = false,
         });
 
-        var workers = options.MaxWorkers;
-        _workers = workers;
-        _run = Task.Run(() => RunAsync(workers));
+        _pool = new QueueWorkerPool(_channel, _results, client, options.MaxWorkers, options.DrainTimeout, _timeProvider, _logger);
     }
 
     /// <summary>Gets a snapshot of the queue's counters.</summary>
     public RequestQueueStats Stats => new(
-        Volatile.Read(ref _workers),
+        _pool.Workers,
         _channel.Reader.Count,
-        Volatile.Read(ref _running),
-        Interlocked.Read(ref _completed),
-        Interlocked.Read(ref _failed),
-        Interlocked.Read(ref _cancelled),
-        Volatile.Read(ref _peakConcurrency),
+        _pool.Running,
+        _pool.Completed,
+        _pool.Failed,
+        _pool.Cancelled,
+        _pool.PeakConcurrency,
         _results.Retained);
 
     /// <summary>Queues a completion request (<c>POST /v1/completions</c>); its result's value is a <see cref="CompletionResponse"/>.</summary>
@@ -279,7 +267,7 @@ public sealed class RequestQueue : IAsyncDisposable
         Task stopping;
         lock (_stopLock)
         {
-            stopping = _stopping ??= StopCoreAsync();
+            stopping = _stopping ??= _pool.StopAsync();
         }
 
         return !cancellationToken.CanBeCanceled || stopping.IsCompleted ? stopping : WaitStoppedAsync(stopping, cancellationToken);
@@ -290,7 +278,7 @@ public sealed class RequestQueue : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _abort.Dispose();
+        _pool.Dispose();
     }
 
     private static KeyNotFoundException UnknownRequest(string requestId) =>
@@ -362,184 +350,9 @@ public sealed class RequestQueue : IAsyncDisposable
         return result;
     }
 
-    private async Task RunAsync(int configuredWorkers)
-    {
-        try
-        {
-            var count = configuredWorkers;
-            if (count == 0)
-            {
-                count = await ResolveWorkerCountAsync().ConfigureAwait(false);
-                Volatile.Write(ref _workers, count);
-            }
-            else
-            {
-                Log.QueueStarted(_logger, count, nameof(RequestQueueOptions.MaxWorkers));
-            }
-
-            var workers = new Task[count];
-            for (var i = 0; i < workers.Length; i++)
-            {
-                workers[i] = Task.Run(WorkAsync);
-            }
-
-            await Task.WhenAll(workers).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // Cancelled while the worker count was being read: no worker started, and the shutdown cancels what waits.
-        }
-        finally
-        {
-            // However the workers ended, nobody may go on waiting for room in a channel that nobody reads.
-            _channel.Writer.TryComplete();
-        }
-    }
-
-    private async Task<int> ResolveWorkerCountAsync()
-    {
-        var count = await _client.Concurrency.GetAsync(_abort.Token).ConfigureAwait(false);
-        Log.QueueStarted(_logger, count, "automatic");
-        return count;
-    }
-
-    private async Task WorkAsync()
-    {
-        var reader = _channel.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
-            {
-                while (reader.TryRead(out var request))
-                {
-                    Dequeued();
-                    await RunOneAsync(request).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // A cancelled shutdown: StopCoreAsync marks what is left in the channel.
-        }
-    }
-
-    private async Task RunOneAsync(QueuedRequest request)
-    {
-        var cancellationToken = _abort.Token;
-        if (cancellationToken.IsCancellationRequested || !request.TryStart(_timeProvider.GetUtcNow()))
-        {
-            Finish(request, RequestStatus.Cancelled);
-            return;
-        }
-
-        InterlockedMax.Update(ref _peakConcurrency, Interlocked.Increment(ref _running));
-        var status = RequestStatus.Completed;
-        object? value = null;
-        BatchItemError? error = null;
-        Task<object?>? work = null;
-        try
-        {
-            work = request.Work(cancellationToken);
-
-            // Work that ignores the token is abandoned when the shutdown cancels, so that shutdown always ends.
-            value = await work.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            status = RequestStatus.Cancelled;
-            if (work is { IsCompleted: false })
-            {
-                _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-        }
-        catch (Exception ex)
-        {
-            // One bad request never stops the worker: its failure is its own result.
-            status = RequestStatus.Failed;
-            error = BatchItemError.FromException(ex);
-            Log.QueuedRequestFailed(_logger, request.Id, error.ToString());
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _running);
-        }
-
-        Finish(request, status, value, error);
-    }
-
-    private void Finish(QueuedRequest request, RequestStatus status, object? value = null, BatchItemError? error = null)
-    {
-        if (!request.TryFinish(status, value, error, _timeProvider.GetUtcNow(), out var final))
-        {
-            return;
-        }
-
-        switch (status)
-        {
-            case RequestStatus.Completed:
-                Interlocked.Increment(ref _completed);
-                break;
-            case RequestStatus.Failed:
-                Interlocked.Increment(ref _failed);
-                break;
-            default:
-                Interlocked.Increment(ref _cancelled);
-                break;
-        }
-
-        // Counted and listed before anyone is woken, so a reader sees consistent stats.
-        _results.OnFinished(request);
-        request.Publish(final);
-    }
-
-    private void Dequeued() => _client.Metrics.QueueDepthChanged(-1);
-
     private async Task WaitStoppedAsync(Task stopping, CancellationToken cancellationToken)
     {
-        using var registration = cancellationToken.Register(static state => ((RequestQueue)state!).Abort(), this);
+        using var registration = cancellationToken.Register(static state => ((QueueWorkerPool)state!).Abort(), _pool);
         await stopping.ConfigureAwait(false);
-    }
-
-    private async Task StopCoreAsync()
-    {
-        var cancelledBefore = Interlocked.Read(ref _cancelled);
-        _channel.Writer.TryComplete();
-        try
-        {
-            // Graceful: the workers empty the channel and end.
-            await _run.WaitAsync(_drainTimeout, _timeProvider, _abort.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            // The drain timeout passed, or the stop token was cancelled: cancel what is left.
-        }
-
-        Abort();
-        await _run.ConfigureAwait(false);
-
-        // Whatever the workers did not take (a cancelled shutdown, or no worker ever started) is accounted for here.
-        while (_channel.Reader.TryRead(out var request))
-        {
-            Dequeued();
-            Finish(request, RequestStatus.Cancelled);
-        }
-
-        var cancelled = Interlocked.Read(ref _cancelled) - cancelledBefore;
-        if (cancelled > 0)
-        {
-            Log.QueueCancelledRemaining(_logger, (int)cancelled);
-        }
-    }
-
-    private void Abort()
-    {
-        try
-        {
-            _abort.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed once stopped: there is nothing left to cancel.
-        }
     }
 }

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using LocalBatch.Gateway.Internal;
+using LocalBatch.Internal;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Timeout;
+
+namespace LocalBatch;
+
+// How one call is sent: serialized once, tried in the resilience pipeline, and its answer read or turned into an error.
+public sealed partial class LocalGatewayClient
+{
+    private async Task<TResponse> PostAsync<TRequest, TResponse>(
+        string path,
+        TRequest request,
+        JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType,
+        Func<TResponse, Usage?> usage,
+        RequestTelemetry? telemetry,
+        CancellationToken cancellationToken)
+    {
+        // Serialized once, sent as often as the retries need, with a Content-Length (no chunked upload).
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            Log.SendingRequest(_logger, "POST", path, System.Text.Encoding.UTF8.GetString(bytes));
+        }
+
+        var started = TimeProvider.GetTimestamp();
+        var success = false;
+        Usage? used = null;
+        try
+        {
+            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadJsonAsync(responseType), telemetry, cancellationToken).ConfigureAwait(false);
+            success = true;
+            used = usage(response);
+            return response;
+        }
+        finally
+        {
+            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success, used);
+        }
+    }
+
+    private async Task<T> SendAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        RequestTelemetry? telemetry,
+        CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(GatewayResiliencePipeline.OperationKey, $"{method.Method} {path}");
+        try
+        {
+            var attempt = new Attempt<T>(this, method, path, content, read, telemetry);
+            return await _pipeline.ExecuteAsync(
+                static (ctx, state) => new ValueTask<T>(state.RunAsync(ctx.CancellationToken)),
+                context,
+                attempt).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw LocalGatewayException.AttemptTimedOut(path, Options.AttemptTimeout, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<T> SendOnceAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, RelativePath(path));
+        request.Headers.Authorization = _authorization;
+        if (content is not null)
+        {
+            request.Content = new ByteArrayContent(content);
+            request.Content.Headers.ContentType = JsonMediaType;
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await LocalGatewayException.FromResponseAsync(response, path, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await read(response, path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                throw LocalGatewayException.InvalidResponse(path, (int)response.StatusCode, ex);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                // The connection broke while the body was read: a dying server.
+                throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+            }
+        }
+    }
+
+    private static Func<HttpResponseMessage, string, CancellationToken, Task<T>> ReadJsonAsync<T>(JsonTypeInfo<T> typeInfo) =>
+        async (response, path, cancellationToken) =>
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                return await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken).ConfigureAwait(false)
+                    ?? throw LocalGatewayException.InvalidResponse(path, (int)response.StatusCode, cause: null);
+            }
+        };
+
+    private static async Task<GatewayResponse> ReadRawAsync(HttpResponseMessage response, string path, CancellationToken cancellationToken)
+    {
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var body = await JsonSerializer.DeserializeAsync(stream, LocalBatchJsonContext.Default.JsonElement, cancellationToken).ConfigureAwait(false);
+            return new GatewayResponse((int)response.StatusCode, body, LocalGatewayException.ReadRequestId(response));
+        }
+    }
+
+    private static JsonElement ErrorBodyAsJson(LocalGatewayException exception)
+    {
+        if (exception.ResponseBody is { Length: > 0 } text)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                return document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                // Not JSON (a proxy's page): wrapped below in llama.cpp's error shape.
+            }
+        }
+
+        var error = new GatewayErrorBody(new GatewayErrorBody.ErrorDetail(exception.StatusCode ?? 0, exception.ServerMessage ?? exception.Message, exception.ErrorType ?? "server_error"));
+        return JsonSerializer.SerializeToElement(error, LocalBatchJsonContext.Default.GatewayErrorBody);
+    }
+
+    private static string? ReadHealthStatus(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            return root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+                ? status.GetString()
+                : LocalGatewayException.ReadErrorBody(root).Message;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string RelativePath(string path) => path.TrimStart('/');
+
+    /// <summary>One attempt's inputs, passed as state so the pipeline allocates no closure per call.</summary>
+    private sealed class Attempt<T>(
+        LocalGatewayClient client,
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        RequestTelemetry? telemetry)
+    {
+        public Task<T> RunAsync(CancellationToken cancellationToken)
+        {
+            telemetry?.AttemptStarted();
+            return client.SendOnceAsync(method, path, content, read, cancellationToken);
+        }
+    }
+}
