@@ -1,6 +1,6 @@
 using LocalBatch.Batches;
 using Microsoft.Extensions.Time.Testing;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 

@@ -1,7 +1,7 @@
 using LocalBatch.Batches;
 using LocalBatch.Testing;
 using Microsoft.Extensions.Options;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 

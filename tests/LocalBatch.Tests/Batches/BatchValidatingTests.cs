@@ -1,6 +1,6 @@
 using System.Text;
 using LocalBatch.Batches;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 

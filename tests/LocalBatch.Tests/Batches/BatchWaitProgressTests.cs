@@ -1,8 +1,8 @@
 using LocalBatch.Batches;
 using LocalBatch.Tests.Support;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Options;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using Microsoft.Extensions.Time.Testing;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 

@@ -3,7 +3,7 @@ using LocalBatch.Batches;
 using LocalBatch.Testing;
 using LocalBatch.Tests.Support;
 using RichardSzalay.MockHttp;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 

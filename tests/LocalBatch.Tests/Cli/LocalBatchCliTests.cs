@@ -1,7 +1,8 @@
 using System.Text.Json;
 using LocalBatch.Cli;
 using LocalBatch.Tests.Batches;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using LocalBatch.Tests.Support;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Cli;
 

@@ -1,6 +1,6 @@
 using LocalBatch.Internal;
 
-namespace LocalBatch.Tests.Queue;
+namespace LocalBatch.Tests.Support;
 
 /// <summary>
 /// Work that holds until the test opens the gate, counting how many pieces run at once, so that

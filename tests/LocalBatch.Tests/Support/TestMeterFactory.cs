@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace LocalBatch.Tests.Queue;
+namespace LocalBatch.Tests.Support;
 
 /// <summary>An <see cref="IMeterFactory"/> whose meters a listener can tell apart from other tests' meters.</summary>
 internal sealed class TestMeterFactory : IMeterFactory

@@ -3,7 +3,7 @@ using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Testing;
 
-namespace LocalBatch.Tests.Batches;
+namespace LocalBatch.Tests.Support;
 
 /// <summary>A simulated gateway, a processor with fast retries and a temporary store directory, for one test.</summary>
 internal sealed class BatchTestEnvironment : IAsyncDisposable

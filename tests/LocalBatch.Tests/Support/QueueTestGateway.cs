@@ -1,8 +1,7 @@
 using System.Net;
-using LocalBatch.Tests.Support;
 using RichardSzalay.MockHttp;
 
-namespace LocalBatch.Tests.Queue;
+namespace LocalBatch.Tests.Support;
 
 /// <summary>Gateway clients on MockHttp, with one quick retry, for the queue's tests.</summary>
 internal static class QueueTestGateway
