@@ -90,6 +90,7 @@ public sealed class BatchJobManagerTests
         await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.RetrieveAsync(id));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.CancelAsync(id));
         Assert.ThrowsAny<ArgumentException>(() => manager.GetFilePath(id, "output"));
+        Assert.ThrowsAny<ArgumentException>(() => manager.GetFilePath(id, BatchFileKind.Output));
         Assert.ThrowsAny<ArgumentException>(() => manager.GetResultsAsync(id));
     }
 
@@ -120,6 +121,22 @@ public sealed class BatchJobManagerTests
         Assert.Equal((ids[4], ids[4], false), (third.FirstId, third.LastId, third.HasMore));
         Assert.Equal(ids, all.Data.Select(j => j.Id));
         Assert.False(all.HasMore);
+        Assert.Equal(ids, await manager.ListAllAsync().Select(j => j.Id).ToListAsync());
+    }
+
+    [Fact]
+    public async Task GetFilePath_EveryKind_IsTheFileInTheBatchsFolder()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
+
+        Assert.Equal(2, File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Input)).Length);
+        Assert.Equal(2, File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Output)).Length);
+        Assert.Empty(File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Errors)));
+        Assert.Equal(manager.GetFilePath(job.Id, BatchFileKind.Output), manager.GetFilePath(job.Id, "output"));
+        Assert.Throws<ArgumentException>(() => manager.GetFilePath(job.Id, "logs"));
+        Assert.Throws<ArgumentException>(() => manager.GetFilePath(job.Id, (BatchFileKind)9));
     }
 
     [Fact]
