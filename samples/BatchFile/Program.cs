@@ -63,12 +63,14 @@ try
     // 3. Wait for it, with its live progress reported every ProgressInterval and once more at the end.
     Console.WriteLine($"Created {batch.Id} with {batch.RequestCounts.Total} requests to {batch.Endpoint}");
     batch = await manager.WaitAsync(batch.Id, new ConsoleProgress());
-    Console.WriteLine(JsonSerializer.Serialize(batch, new JsonSerializerOptions { WriteIndented = true }));
+    // BatchJsonContext writes OpenAI's batch object exactly (every null field included), without reflection.
+    var indented = new BatchJsonContext(new JsonSerializerOptions(BatchJsonContext.Default.Options) { WriteIndented = true });
+    Console.WriteLine(JsonSerializer.Serialize(batch, indented.BatchJob));
 
     // 4. The output file holds the 2xx answers (in the order they finished), the error file every other outcome.
     await foreach (var line in manager.GetResultsAsync(batch.Id))
     {
-        Console.WriteLine($"  {line.CustomId}: {OneLine(line.Response!.Body.Deserialize<ChatCompletionResponse>()?.Content)}");
+        Console.WriteLine($"  {line.CustomId}: {OneLine(line.GetBody<ChatCompletionResponse>().Content)}");
     }
 
     await foreach (var line in manager.GetErrorsAsync(batch.Id))
@@ -90,7 +92,7 @@ try
     Console.WriteLine($"Retry {retry.Id} (retry_of {retry.Metadata?["retry_of"]}): {retry.RequestCounts.Completed} of {retry.RequestCounts.Total} succeeded");
     await foreach (var line in manager.GetResultsAsync(retry.Id))
     {
-        Console.WriteLine($"  {line.CustomId}: {OneLine(line.Response!.Body.Deserialize<ChatCompletionResponse>()?.Content)}");
+        Console.WriteLine($"  {line.CustomId}: {OneLine(line.GetBody<ChatCompletionResponse>().Content)}");
     }
 
     return retry.RequestCounts.Failed == 0 ? 0 : 1;

@@ -5,7 +5,7 @@ namespace LocalBatch.Testing.Internal;
 
 /// <summary>
 /// The error answers of llama-server, with their exact status codes, types, messages and key order
-/// (see <c>llama-server-responses.md</c>).
+/// (as captured from a real llama-server, build b9596).
 /// </summary>
 internal static class ErrorResponses
 {

@@ -1,6 +1,6 @@
 namespace LocalBatch.Tests.Support;
 
-/// <summary>Bodies captured from a real llama-server (shared/reference/llama-server-responses.md).</summary>
+/// <summary>Bodies captured from a real llama-server (build b9596, CPU, 4 slots), answering on 127.0.0.1.</summary>
 internal static class ReferenceResponses
 {
     public const string Completion = """
