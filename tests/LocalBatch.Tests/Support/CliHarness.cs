@@ -1,0 +1,64 @@
+using System.Text.Json;
+using LocalBatch.Cli;
+using LocalBatch.Tests.Batches;
+
+namespace LocalBatch.Tests.Support;
+
+/// <summary>Runs the localbatch command line in-process against a batch test environment, and reads what it wrote.</summary>
+internal static class CliHarness
+{
+    /// <summary>The lines of the input files the CLI tests write.</summary>
+    public const int Total = 6;
+
+    public sealed record CliRun(int ExitCode, string Output, string Error);
+
+    public static async Task<IReadOnlyDictionary<string, string>?> ReadMetadataAsync(string directory)
+    {
+        await using var stream = File.OpenRead(Path.Combine(directory, "batch.json"));
+        return (await JsonSerializer.DeserializeAsync(stream, LocalBatch.Batches.BatchJsonContext.Default.BatchJob))!.Metadata;
+    }
+
+    public static Task<CliRun> RunCliAsync(params string[] args) => RunCliAsync(args, CancellationToken.None);
+
+    /// <summary>Runs the CLI until the gateway pauses at chat request <paramref name="pauseAt"/>, then interrupts it (Ctrl+C).</summary>
+    public static async Task<CliRun> RunUntilInterruptedAsync(BatchTestEnvironment env, string[] args, int pauseAt)
+    {
+        env.PauseAtChatRequest(pauseAt);
+        using var interrupt = new CancellationTokenSource();
+        var running = RunCliAsync(args, interrupt.Token);
+        await env.WaitForPauseAsync();
+        await interrupt.CancelAsync();
+        return await running;
+    }
+
+    public static async Task<CliRun> RunCliAsync(string[] args, CancellationToken cancellationToken)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await LocalBatchCli.InvokeAsync(args, stdout, stderr, isTerminal: false, cancellationToken);
+        return new CliRun(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static string StateDir(BatchTestEnvironment env) => Path.Combine(env.StoreDirectory, "state");
+
+    public static string WriteInput(BatchTestEnvironment env, string name, string content)
+    {
+        Directory.CreateDirectory(env.StoreDirectory);
+        var path = Path.Combine(env.StoreDirectory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public static IEnumerable<string> Expected(int count) => Enumerable.Range(1, count).Select(i => $"req-{i}").Order(StringComparer.Ordinal);
+
+    public static List<string> CustomIds(string path) =>
+        [.. BatchResumeTests.ReadCustomIds(path).Order(StringComparer.Ordinal)];
+
+    public static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public static string CustomIdOf(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("custom_id").GetString()!;
+    }
+}
