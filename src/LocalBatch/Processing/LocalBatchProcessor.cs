@@ -210,7 +210,7 @@ public sealed class LocalBatchProcessor : IDisposable
         using var activity = StartBatchActivity(endpoint, total);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
         var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider);
-        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, Client.Concurrency.Slots, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -240,7 +240,7 @@ public sealed class LocalBatchProcessor : IDisposable
         var timeProvider = Client.TimeProvider;
 
         // The design's fan-out: every item waits for one of N slots; Task.WhenAll gathers them in input order.
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        using var slots = new BatchSlots(concurrency, Client.Concurrency.Slots);
         var tasks = new Task<BatchItemResult<TResult>>[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
@@ -254,15 +254,8 @@ public sealed class LocalBatchProcessor : IDisposable
 
         async Task<BatchItemResult<TResult>> RunInSlotAsync(int index, TRequest request)
         {
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await operation.RunAsync(index, request, tracker, _logger, timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                slots.Release();
-            }
+            using var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            return await operation.RunAsync(index, request, tracker, _logger, timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

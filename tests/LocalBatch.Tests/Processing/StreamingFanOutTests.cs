@@ -21,7 +21,7 @@ public sealed class StreamingFanOutTests
             return item % 7 == 0 ? throw new InvalidOperationException($"item {item}") : $"#{item}";
         });
 
-        var outcomes = await Collect(StreamingFanOut.RunAsync(Source(200), 3, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        var outcomes = await Collect(StreamingFanOut.RunAsync(Source(200), 3, new SlotLimiter(3), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
 
         Assert.Equal(Enumerable.Range(0, 200), outcomes.Select(o => o.Result.Index).Order());
         Assert.All(outcomes, o => Assert.Equal(o.Request, o.Result.Index));
@@ -48,7 +48,7 @@ public sealed class StreamingFanOutTests
             {
                 fourRead.SetResult();
             }
-        }), 4, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None).GetAsyncEnumerator();
+        }), 4, new SlotLimiter(4), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None).GetAsyncEnumerator();
         var first = outcomes.MoveNextAsync();
         await fourRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -68,7 +68,7 @@ public sealed class StreamingFanOutTests
             return "never";
         });
 
-        var run = Collect(StreamingFanOut.RunAsync(Source(10), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
+        var run = Collect(StreamingFanOut.RunAsync(Source(10), 2, new SlotLimiter(2), operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -79,9 +79,41 @@ public sealed class StreamingFanOutTests
     {
         var operation = Operation((item, ct) => Task.FromResult("ok"));
 
-        var error = await Assert.ThrowsAsync<IOException>(() => Collect(StreamingFanOut.RunAsync(Failing(3), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
+        var error = await Assert.ThrowsAsync<IOException>(() => Collect(StreamingFanOut.RunAsync(Failing(3), 2, new SlotLimiter(2), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
 
         Assert.Equal("disk", error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoBatchesOnSharedSlots_NeverMoreThanTheSlotsAndTheLaterSmallOneIsNotStarved()
+    {
+        var shared = new SlotLimiter(3);
+        var running = 0;
+        var peak = 0;
+        var bigDone = 0;
+        var operation = Operation(async (item, ct) =>
+        {
+            InterlockedMax.Update(ref peak, Interlocked.Increment(ref running));
+            await Task.Yield();
+            Interlocked.Decrement(ref running);
+            return "ok";
+        });
+        var bigStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var big = Collect(StreamingFanOut.RunAsync(Counted(Source(3_000), () => bigStarted.TrySetResult()), 3, shared, Operation(async (item, ct) =>
+        {
+            var result = await operation.RunAsync(item, item, Tracker(), NullLogger.Instance, TimeProvider.System, ct);
+            Interlocked.Increment(ref bigDone);
+            return result.Value!;
+        }), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        await bigStarted.Task;
+
+        var small = await Collect(StreamingFanOut.RunAsync(Source(30), 3, shared, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        var doneWhenSmallEnded = Volatile.Read(ref bigDone);
+        await big;
+
+        Assert.Equal(30, small.Count);
+        Assert.InRange(peak, 1, 3);
+        Assert.True(doneWhenSmallEnded < 3_000, $"the small batch waited for the whole big one ({doneWhenSmallEnded} done)");
     }
 
     private static BatchOperation<int, string> Operation(Func<int, CancellationToken, Task<string>> send) =>

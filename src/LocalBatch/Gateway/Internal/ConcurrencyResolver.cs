@@ -17,6 +17,12 @@ internal sealed class ConcurrencyResolver(LocalGatewayClient client)
     private readonly Lock _gate = new();
     private Task<Found>? _found;
 
+    /// <summary>
+    /// Gets the slots every batch on this client shares, as many as the concurrency last found: batches running at once
+    /// take turns at them rather than each sending that many.
+    /// </summary>
+    public SlotLimiter Slots { get; } = new(client.Options.MaxConcurrency > 0 ? client.Options.MaxConcurrency : LocalBatchOptions.FallbackConcurrency);
+
     public async Task<int> GetAsync(CancellationToken cancellationToken)
     {
         if (client.Options.MaxConcurrency > 0)
@@ -36,7 +42,9 @@ internal sealed class ConcurrencyResolver(LocalGatewayClient client)
             found = _found;
         }
 
-        return (await found.ConfigureAwait(false)).Concurrency;
+        var concurrency = (await found.ConfigureAwait(false)).Concurrency;
+        Slots.Limit = concurrency;
+        return concurrency;
     }
 
     private async Task<Found> ReadAsync(CancellationToken cancellationToken)

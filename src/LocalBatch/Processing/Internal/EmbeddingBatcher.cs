@@ -21,7 +21,7 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
         var vectors = new EmbeddingData[inputs.Count];
         var usage = new UsageTotals();
         string? model = null;
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        using var slots = new BatchSlots(concurrency, client.Concurrency.Slots);
         var chunks = new List<Task>();
         for (var start = 0; start < inputs.Count; start += chunkSize)
         {
@@ -39,15 +39,8 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
 
         async Task RunChunkAsync(int start, int count)
         {
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await EmbedRangeAsync(start, count).ConfigureAwait(false);
-            }
-            finally
-            {
-                slots.Release();
-            }
+            using var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            await EmbedRangeAsync(start, count).ConfigureAwait(false);
         }
 
         async Task EmbedRangeAsync(int start, int count)

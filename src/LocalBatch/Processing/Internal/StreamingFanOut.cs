@@ -1,3 +1,4 @@
+using LocalBatch.Internal;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,7 @@ internal static class StreamingFanOut
     public static async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
         IAsyncEnumerable<TRequest> source,
         int concurrency,
+        SlotLimiter sharedSlots,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
@@ -27,7 +29,7 @@ internal static class StreamingFanOut
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        using var slots = new BatchSlots(concurrency, sharedSlots);
         var producer = ProduceAsync(source, concurrency, results.Writer, slots, operation, tracker, logger, timeProvider, cts.Token);
         try
         {
@@ -59,7 +61,7 @@ internal static class StreamingFanOut
         IAsyncEnumerable<TRequest> source,
         int concurrency,
         ChannelWriter<(TRequest, BatchItemResult<TResult>)> writer,
-        SemaphoreSlim slots,
+        BatchSlots slots,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
@@ -74,8 +76,8 @@ internal static class StreamingFanOut
         {
             await foreach (var request in source.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                running.Add(RunOneAsync(index++, request));
+                var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
+                running.Add(RunOneAsync(index++, request, slot));
                 if (running.Count > (2 * concurrency) + 64)
                 {
                     running.RemoveAll(static task => task.IsCompleted);
@@ -107,7 +109,7 @@ internal static class StreamingFanOut
             writer.TryComplete(failure);
         }
 
-        async Task RunOneAsync(int position, TRequest request)
+        async Task RunOneAsync(int position, TRequest request, BatchSlots.Lease slot)
         {
             try
             {
@@ -116,7 +118,7 @@ internal static class StreamingFanOut
             }
             finally
             {
-                slots.Release();
+                slot.Dispose();
             }
         }
     }
