@@ -1,0 +1,35 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
+using LocalBatch.Batches;
+
+namespace LocalBatch.Server.Files.Internal;
+
+/// <summary>
+/// File ids: <c>file-{32 hex digits}</c> for an upload (a version 7 UUID, so that ids sort by creation time), and the
+/// ids <see cref="BatchJobManager"/> gives a batch's result files, <c>file-{batch hex}-output</c> and
+/// <c>file-{batch hex}-errors</c>. Only ids of these shapes ever reach a path, so none can leave the store.
+/// </summary>
+internal static partial class FileIds
+{
+    public static string NewUpload(DateTimeOffset now) => "file-" + Guid.CreateVersion7(now).ToString("N");
+
+    public static bool IsUpload(string id) => UploadPattern().IsMatch(id);
+
+    /// <summary>Whether the id has a shape this server could have given (an unknown one is then a 404, not a 400).</summary>
+    public static bool IsWellFormed(string id) => IsUpload(id) || BatchFilePattern().IsMatch(id);
+
+    /// <summary>Reads a batch result file id as its batch id and which file it names; the batch must still confirm it.</summary>
+    public static bool TryParseBatchFile(string id, [NotNullWhen(true)] out string? batchId, out BatchFileKind kind)
+    {
+        var match = BatchFilePattern().Match(id);
+        batchId = match.Success ? "batch_" + match.Groups["batch"].Value : null;
+        kind = match.Success && match.Groups["kind"].Value == "errors" ? BatchFileKind.Errors : BatchFileKind.Output;
+        return match.Success;
+    }
+
+    [GeneratedRegex("^file-[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
+    private static partial Regex UploadPattern();
+
+    [GeneratedRegex("^file-(?<batch>[A-Za-z0-9]{1,64})-(?<kind>output|errors)$", RegexOptions.CultureInvariant)]
+    private static partial Regex BatchFilePattern();
+}
