@@ -28,8 +28,8 @@ internal sealed class RetentionService(
         base.Dispose();
     }
 
-    /// <summary>Removes what the retention has passed, now; one sweep at a time.</summary>
-    public async Task SweepAsync(CancellationToken cancellationToken)
+    /// <summary>Removes what the retention has passed at <paramref name="now"/>; one sweep at a time.</summary>
+    public async Task SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (_retention is not { } retention)
         {
@@ -39,7 +39,6 @@ internal sealed class RetentionService(
         await _sweeping.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var now = time.GetUtcNow();
             var cutoff = (now - retention).ToUnixTimeSeconds();
             var inUse = new HashSet<string>(StringComparer.Ordinal);
             var ended = new List<BatchJob>();
@@ -87,7 +86,7 @@ internal sealed class RetentionService(
         {
             do
             {
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
+                await SweepAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }

@@ -21,10 +21,10 @@ internal static class FileEndpoints
         api.MapDelete("/v1/files/{fileId}", DeleteAsync);
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, FileStore store, IOptions<LocalBatchServerOptions> options, TimeProvider time)
+    private static async Task<IResult> UploadAsync(HttpContext context, FileStore store, FileCatalog catalog, IOptions<LocalBatchServerOptions> options, TimeProvider time)
     {
         var file = await MultipartUpload.ReceiveAsync(context.Request, store, options.Value.MaxUploadSize, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
-        return Results.Json(file, ServerJsonContext.Default.FileObject);
+        return Results.Json(file with { ExpiresAt = catalog.ExpiresAt(file.CreatedAt) }, ServerJsonContext.Default.FileObject);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, FileCatalog catalog)

@@ -1,17 +1,36 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using LocalBatch.Batches;
 
 namespace LocalBatch.Server.Files.Internal;
 
 /// <summary>
-/// File ids: <c>file-{32 hex digits}</c> for an upload (a version 7 UUID, so that ids sort by creation time), and the
+/// File ids: <c>file-{32 hex digits}</c> for an upload (its time first, so that ids sort by upload time), and the
 /// ids <see cref="BatchJobManager"/> gives a batch's result files, <c>file-{batch hex}-output</c> and
 /// <c>file-{batch hex}-errors</c>. Only ids of these shapes ever reach a path, so none can leave the store.
 /// </summary>
 internal static partial class FileIds
 {
-    public static string NewUpload(DateTimeOffset now) => "file-" + Guid.CreateVersion7(now).ToString("N");
+    private static long s_lastTicks;
+
+    /// <summary>
+    /// A new upload id: the upload time in ticks (one past the last id's when the clock has not moved, so that the ids
+    /// of one process always increase), then 64 random bits.
+    /// </summary>
+    public static string NewUpload(DateTimeOffset now)
+    {
+        long last, ticks;
+        do
+        {
+            last = Volatile.Read(ref s_lastTicks);
+            ticks = Math.Max(now.UtcTicks, last + 1);
+        }
+        while (Interlocked.CompareExchange(ref s_lastTicks, ticks, last) != last);
+
+        return string.Create(CultureInfo.InvariantCulture, $"file-{ticks:x16}{RandomNumberGenerator.GetHexString(16, lowercase: true)}");
+    }
 
     public static bool IsUpload(string id) => UploadPattern().IsMatch(id);
 

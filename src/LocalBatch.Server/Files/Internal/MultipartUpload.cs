@@ -4,6 +4,7 @@ using LocalBatch.Server.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace LocalBatch.Server.Files.Internal;
@@ -47,7 +48,9 @@ internal static class MultipartUpload
         {
             while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                    || StringSegment.IsNullOrEmpty(disposition.Name))
                 {
                     throw ApiError.BadRequest("Every part of the multipart body must have a Content-Disposition of form-data with a name.").ToException();
                 }
@@ -56,6 +59,8 @@ internal static class MultipartUpload
                 {
                     case "file" when uploadPath is not null:
                         throw ApiError.BadRequest("The upload has more than one 'file'; send one file per request.", "file").ToException();
+                    case "file" when !disposition.IsFileDisposition():
+                        throw ApiError.BadRequest("The 'file' part must be a file (its Content-Disposition needs a filename).", "file").ToException();
                     case "file":
                         fileName = CleanFileName(disposition);
                         var upload = store.CreateUpload(out uploadPath);
