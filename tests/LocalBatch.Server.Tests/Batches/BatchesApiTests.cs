@@ -202,6 +202,8 @@ public sealed class BatchesApiTests
     [InlineData("GET", "/v1/files/file-0123456789abcdef0123456789abcdef/content")]
     [InlineData("DELETE", "/v1/files/file-0123456789abcdef0123456789abcdef")]
     [InlineData("GET", "/v1/files/file-0123abcd-output")]
+    [InlineData("GET", "/v1/files/file-0123abcd-input")]
+    [InlineData("GET", "/v1/files/file-abc_DEF-123")]
     public async Task UnknownId_Is404InOpenAIShape(string method, string path)
     {
         await using var env = await ServeAsync();

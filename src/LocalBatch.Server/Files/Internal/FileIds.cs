@@ -34,8 +34,11 @@ internal static partial class FileIds
 
     public static bool IsUpload(string id) => UploadPattern().IsMatch(id);
 
-    /// <summary>Whether the id has a shape this server could have given (an unknown one is then a 404, not a 400).</summary>
-    public static bool IsWellFormed(string id) => IsUpload(id) || BatchFilePattern().IsMatch(id);
+    /// <summary>
+    /// Whether the id is one a file could have (<c>file-</c>, then letters, digits, <c>-</c> and <c>_</c>): an unknown one
+    /// is a 404, anything else (a path, an encoded <c>../</c>) a 400. Only the two shapes above ever name a path.
+    /// </summary>
+    public static bool IsWellFormed(string id) => WellFormedPattern().IsMatch(id);
 
     /// <summary>Reads a batch result file id as its batch id and which file it names; the batch must still confirm it.</summary>
     public static bool TryParseBatchFile(string id, [NotNullWhen(true)] out string? batchId, out BatchFileKind kind)
@@ -45,6 +48,9 @@ internal static partial class FileIds
         kind = match.Success && match.Groups["kind"].Value == "errors" ? BatchFileKind.Errors : BatchFileKind.Output;
         return match.Success;
     }
+
+    [GeneratedRegex("^file-[A-Za-z0-9_-]{1,128}$", RegexOptions.CultureInvariant)]
+    private static partial Regex WellFormedPattern();
 
     [GeneratedRegex("^file-[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
     private static partial Regex UploadPattern();
