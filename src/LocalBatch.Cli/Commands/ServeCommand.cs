@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LocalBatch.Server;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -92,7 +93,7 @@ internal static partial class ServeCommand
     }
 
     /// <summary>Log lines to stderr, the server's own at Information, the frameworks' only when they warn.</summary>
-    private static void ConfigureHost(Microsoft.AspNetCore.Builder.WebApplicationBuilder host)
+    private static void ConfigureHost(WebApplicationBuilder host)
     {
         host.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = TimeSpan.FromSeconds(1)); // within Ctrl+C's grace period
         host.Logging

@@ -57,6 +57,10 @@ internal static class BatchEndpoints
         {
             throw ApiError.NotFound($"No such File object: {input.Object.Id}", "input_file_id").ToException(); // deleted meanwhile
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            throw new ApiError(StatusCodes.Status503ServiceUnavailable, "The server stopped while the input file was validated; the batch was not started. Create it again.", ApiError.Server).ToException();
+        }
 
         if (!job.IsTerminal)
         {
