@@ -13,6 +13,7 @@ internal static class LocalBatchCli
         {
             RunCommand.Create(context),
             BatchesCommand.Create(context),
+            ServeCommand.Create(context),
         };
 
         var parsed = root.Parse(args);

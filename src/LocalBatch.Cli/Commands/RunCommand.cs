@@ -52,8 +52,8 @@ internal static class RunCommand
 
         var options = new LocalBatchOptions
         {
-            Endpoint = ParseEndpoint(settings.Endpoint ?? Environment.GetEnvironmentVariable("LOCALBATCH_ENDPOINT")),
-            ApiKey = NullIfEmpty(settings.ApiKey ?? Environment.GetEnvironmentVariable("LOCALBATCH_API_KEY")),
+            Endpoint = GatewaySettings.Endpoint(settings.Endpoint, "--endpoint"),
+            ApiKey = GatewaySettings.ApiKey(settings.ApiKey),
             MaxConcurrency = ParseConcurrency(settings.Concurrency),
         };
 
@@ -203,18 +203,6 @@ internal static class RunCommand
         }
     }
 
-    private static Uri ParseEndpoint(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return LocalBatchOptions.DefaultEndpoint;
-        }
-
-        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : throw new CliUsageException($"--endpoint must be an http or https address such as http://localhost:8080; got '{value}'.");
-    }
-
     private static int ParseConcurrency(string value) =>
         value.Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0
         : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= LocalBatchOptions.MaxConcurrencyLimit ? number
@@ -247,8 +235,6 @@ internal static class RunCommand
         var name = input.Name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? input.Name[..^".jsonl".Length] : input.Name;
         return Path.Combine(input.DirectoryName!, name + suffix);
     }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static string Tail(string value, int length) => value.Length <= length ? value : value[^length..];
 }

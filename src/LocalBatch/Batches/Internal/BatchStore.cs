@@ -72,6 +72,8 @@ internal sealed partial class BatchStore
 
     public string CancelRequestPath(string batchId) => Path.Combine(DirectoryOf(batchId), "cancel.requested");
 
+    public string StatePath(string batchId) => Path.Combine(DirectoryOf(batchId), StateFile);
+
     public bool Exists(string batchId) => File.Exists(Path.Combine(DirectoryOf(batchId), StateFile));
 
     /// <summary>Writes the state to a temporary file, flushes it to disk, then renames it over the old one.</summary>

@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using LocalBatch.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace LocalBatch.Cli.Commands;
+
+/// <summary>
+/// <c>localbatch serve</c>: OpenAI's Files and Batch API over HTTP in front of the gateway, every other route proxied
+/// to it, on the same store as <c>run</c>. Ctrl+C stops it; unfinished batches resume at the next start.
+/// </summary>
+internal static partial class ServeCommand
+{
+    public const string ApiKeyVariable = "LOCALBATCH_SERVE_API_KEY";
+
+    public static Command Create(CliContext context)
+    {
+        var gateway = new Option<string?>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to (default ${GatewaySettings.EndpointVariable}, else http://localhost:8080)." };
+        var urls = new Option<string>("--urls") { Description = "Where to listen, separated by ';' (loopback only by default).", DefaultValueFactory = _ => LocalBatchServer.DefaultUrls };
+        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients must send as 'Authorization: Bearer KEY' on every route but /health (default ${ApiKeyVariable}; none: open)." };
+        var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
+        var retention = new Option<string?>("--retention") { Description = "How long finished batches and uploaded files are kept, such as 7d or 12h (default: until deleted)." };
+        var maxUploadSize = new Option<string>("--max-upload-size") { Description = "The largest file an upload may have, such as 200MB or 1GB (KB, MB, GB: powers of 1024).", DefaultValueFactory = _ => "200MB" };
+        var stateDir = CommonOptions.StateDirectory();
+
+        var command = new Command("serve", "Serve OpenAI's Files and Batch API (/v1/files, /v1/batches) over HTTP, proxying every other route to the gateway.")
+        {
+            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize,
+        };
+
+        command.SetAction((parsed, cancellationToken) => ServeAsync(
+            context,
+            new ServeSettings(
+                GatewaySettings.Endpoint(parsed.GetValue(gateway), "--gateway"),
+                parsed.GetValue(urls)!,
+                parsed.GetValue(stateDir)!,
+                ClientApiKey(parsed.GetValue(apiKey)),
+                GatewaySettings.ApiKey(parsed.GetValue(gatewayApiKey)),
+                ParseRetention(parsed.GetValue(retention)),
+                ParseSize(parsed.GetValue(maxUploadSize)!)),
+            cancellationToken));
+        return command;
+    }
+
+    internal sealed record ServeSettings(Uri Gateway, string Urls, string StateDirectory, string? ApiKey, string? GatewayApiKey, TimeSpan? Retention, long MaxUploadSize);
+
+    private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
+    {
+        LocalBatchServer server;
+        try
+        {
+            server = await LocalBatchServer.StartAsync(
+                options =>
+                {
+                    options.Gateway = settings.Gateway;
+                    options.StateDirectory = settings.StateDirectory;
+                    options.ApiKey = settings.ApiKey;
+                    options.GatewayApiKey = settings.GatewayApiKey;
+                    options.Retention = settings.Retention;
+                    options.MaxUploadSize = settings.MaxUploadSize;
+                },
+                settings.Urls,
+                ConfigureHost,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new CliUsageException(string.Join(" ", ex.Failures), ex);
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
+            await context.Error.WriteLineAsync(
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} ({key}); other routes go to {settings.Gateway}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await context.Error.WriteLineAsync("localbatch: stopping; unfinished batches resume at the next start.").ConfigureAwait(false);
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Log lines to stderr, the server's own at Information, the frameworks' only when they warn.</summary>
+    private static void ConfigureHost(WebApplicationBuilder host)
+    {
+        host.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = TimeSpan.FromSeconds(1)); // within Ctrl+C's grace period
+        host.Logging
+            .AddSimpleConsole(static o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            })
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("System", LogLevel.Warning)
+            .AddFilter("Yarp", LogLevel.Warning)
+            .AddFilter("LocalBatch", LogLevel.Information);
+        host.Services.Configure<ConsoleLoggerOptions>(static o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+
+    /// <summary>The key clients need: the flag (which must not be blank), else the environment variable, else none.</summary>
+    private static string? ClientApiKey(string? flagValue) => flagValue is null
+        ? GatewaySettings.NullIfBlank(Environment.GetEnvironmentVariable(ApiKeyVariable))
+        : GatewaySettings.NullIfBlank(flagValue) ?? throw new CliUsageException("--api-key must not be blank; leave it out for a server without a key.");
+
+    /// <exception cref="CliUsageException">The value is not a number followed by s, m, h, d or w.</exception>
+    internal static TimeSpan? ParseRetention(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var match = DurationPattern().Match(value.Trim());
+        if (!match.Success || !long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number == 0)
+        {
+            throw new CliUsageException($"--retention must be a positive number followed by s, m, h, d or w, such as 7d or 12h; got '{value}'.");
+        }
+
+        var unit = match.Groups["unit"].Value.ToUpperInvariant() switch
+        {
+            "S" => TimeSpan.FromSeconds(1),
+            "M" => TimeSpan.FromMinutes(1),
+            "H" => TimeSpan.FromHours(1),
+            "D" => TimeSpan.FromDays(1),
+            _ => TimeSpan.FromDays(7),
+        };
+        return number <= TimeSpan.MaxValue.Ticks / unit.Ticks / 2
+            ? TimeSpan.FromTicks(number * unit.Ticks)
+            : throw new CliUsageException($"--retention is too long: '{value}'.");
+    }
+
+    /// <exception cref="CliUsageException">The value is not a size such as 200MB.</exception>
+    internal static long ParseSize(string value)
+    {
+        var match = SizePattern().Match(value.Trim());
+        if (!match.Success || !long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number == 0)
+        {
+            throw new CliUsageException($"--max-upload-size must be a positive size such as 200MB, 1GB or 500000 (bytes); got '{value}'.");
+        }
+
+        var shift = match.Groups["unit"].Value.ToUpperInvariant() switch
+        {
+            "K" or "KB" => 10,
+            "M" or "MB" => 20,
+            "G" or "GB" => 30,
+            "T" or "TB" => 40,
+            _ => 0,
+        };
+        return number <= LocalBatchServerOptions.MaxUploadSizeLimit >> shift
+            ? number << shift
+            : throw new CliUsageException($"--max-upload-size must be at most 1TB; got '{value}'.");
+    }
+
+    [GeneratedRegex("^(?<n>[0-9]{1,18})(?<unit>[smhdw])$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex DurationPattern();
+
+    [GeneratedRegex("^(?<n>[0-9]{1,18}) ?(?<unit>B|K|KB|M|MB|G|GB|T|TB)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using LocalBatch.Server.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace LocalBatch.Server.Batches.Internal;
+
+/// <summary>
+/// The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"}</c>. Its
+/// shape is checked here, each problem answered with a 400 naming the parameter; the values themselves (supported
+/// endpoints, the <c>24h</c> window, metadata limits) are checked by <see cref="LocalBatch.Batches.BatchJobManager"/>.
+/// </summary>
+/// <param name="InputFileId">The uploaded file to run.</param>
+/// <param name="Endpoint">The endpoint of every line.</param>
+/// <param name="CompletionWindow">The completion window.</param>
+/// <param name="Metadata">The metadata, if any.</param>
+internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, string CompletionWindow, IReadOnlyDictionary<string, string>? Metadata)
+{
+    private const long MaxBodyBytes = 1024 * 1024;
+
+    /// <exception cref="ApiErrorException">The body is not JSON, not an object, or a field is missing or of the wrong type.</exception>
+    public static async Task<CreateBatchRequest> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            throw ApiError.BadRequest($"The request body is not valid JSON ({ex.Message}); send {{\"input_file_id\", \"endpoint\", \"completion_window\"}}.", code: "invalid_json").ToException();
+        }
+
+        using (document)
+        {
+            var body = document.RootElement;
+            if (body.ValueKind != JsonValueKind.Object)
+            {
+                throw ApiError.BadRequest("The request body must be a JSON object with \"input_file_id\", \"endpoint\" and \"completion_window\".", code: "invalid_json").ToException();
+            }
+
+            return new CreateBatchRequest(
+                RequiredString(body, "input_file_id"),
+                RequiredString(body, "endpoint"),
+                RequiredString(body, "completion_window"),
+                ReadMetadata(body));
+        }
+    }
+
+    private static string RequiredString(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            throw ApiError.MissingParameter(name).ToException();
+        }
+
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw ApiError.BadRequest($"'{name}' must be a non-empty string.", name, "invalid_type").ToException();
+    }
+
+    private static Dictionary<string, string>? ReadMetadata(JsonElement body)
+    {
+        if (!body.TryGetProperty("metadata", out var metadata) || metadata.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (metadata.ValueKind != JsonValueKind.Object)
+        {
+            throw ApiError.BadRequest("'metadata' must be an object of string values.", "metadata", "invalid_type").ToException();
+        }
+
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in metadata.EnumerateObject())
+        {
+            pairs[pair.Name] = pair.Value.ValueKind == JsonValueKind.String
+                ? pair.Value.GetString()!
+                : throw ApiError.BadRequest($"The metadata value of '{pair.Name}' must be a string.", "metadata", "invalid_type").ToException();
+        }
+
+        return pairs;
+    }
+}

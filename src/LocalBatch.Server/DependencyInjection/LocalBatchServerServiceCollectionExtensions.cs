@@ -1,0 +1,71 @@
+using LocalBatch;
+using LocalBatch.Batches;
+using LocalBatch.Server;
+using LocalBatch.Server.Batches.Internal;
+using LocalBatch.Server.Files.Internal;
+using LocalBatch.Server.Internal;
+using LocalBatch.Server.Proxy.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Batch and Files API server with a service collection.</summary>
+public static class LocalBatchServerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers what <c>MapLocalBatchApi</c> serves: validated <see cref="LocalBatchServerOptions"/>, LocalBatch itself
+    /// (<c>AddLocalBatch</c>, pointed at <see cref="LocalBatchServerOptions.Gateway"/> with
+    /// <see cref="LocalBatchServerOptions.GatewayApiKey"/>), a <see cref="BatchJobManager"/> on
+    /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP's forwarder, and the hosted
+    /// services that resume unfinished batches at start-up (and after a gateway outage) and apply the retention.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The LocalBatch builder, to change the gateway client further (such as <c>LocalBatchOptions.MaxConcurrency</c> through <c>Services.Configure</c>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
+    /// <remarks>
+    /// The options are validated when the host starts (or when the API is mapped); every problem is reported at once.
+    /// A <see cref="TimeProvider"/> registered in the container is the server's clock. The container must be disposed
+    /// asynchronously (as the host does): disposing the <see cref="BatchJobManager"/> stops the running batches, which
+    /// stay unfinished and resume at the next start.
+    /// </remarks>
+    public static ILocalBatchBuilder AddLocalBatchServer(this IServiceCollection services, Action<LocalBatchServerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<LocalBatchServerOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalBatchServerOptions>, LocalBatchServerOptionsValidator>());
+
+        var builder = services.AddLocalBatch(static _ => { });
+        services.AddOptions<LocalBatchOptions>().Configure<IOptions<LocalBatchServerOptions>>(static (gateway, server) =>
+        {
+            gateway.Endpoint = server.Value.Gateway;
+            gateway.ApiKey = server.Value.GatewayApiKey;
+        });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpForwarder();
+        services.TryAddSingleton(static provider => new BatchJobManager(
+            provider.GetRequiredService<LocalBatchProcessor>(),
+            new BatchJobManagerOptions
+            {
+                StoreDirectory = provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
+                ResumeOnStart = false, // the supervisor resumes them at start-up, and watches them
+            },
+            provider.GetService<ILogger<BatchJobManager>>(),
+            provider.GetService<TimeProvider>()));
+        services.TryAddSingleton(static provider => new FileStore(
+            provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<FileStore>>()));
+        services.TryAddSingleton<FileCatalog>();
+        services.TryAddSingleton<GatewayProxy>();
+        services.TryAddSingleton<BatchSupervisor>();
+        services.TryAddSingleton<RetentionService>();
+        services.AddHostedService(static provider => provider.GetRequiredService<BatchSupervisor>());
+        services.AddHostedService(static provider => provider.GetRequiredService<RetentionService>());
+        return builder;
+    }
+}

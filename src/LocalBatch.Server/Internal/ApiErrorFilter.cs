@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace LocalBatch.Server.Internal;
+
+/// <summary>
+/// Turns whatever a handler throws into an OpenAI error answer: its own <see cref="ApiErrorException"/> as it says, a
+/// request Kestrel refused (such as a body over the size limit) with Kestrel's status, and anything else as a 500
+/// whose details go to the log, never to the client.
+/// </summary>
+internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (ApiErrorException ex)
+        {
+            return ex.Error.ToResult();
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return FromKestrel(ex).ToResult();
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty; // the client has gone: nobody reads an answer
+        }
+        catch (Exception ex)
+        {
+            Log.UnexpectedError(logger, http.Request.Method, http.Request.Path, ex);
+            return ApiError.Unexpected().ToResult();
+        }
+    }
+
+    /// <summary>The answer to a request Kestrel refused while it was read (a body too large, too slow, or cut short).</summary>
+    public static ApiError FromKestrel(BadHttpRequestException exception) => exception.StatusCode == StatusCodes.Status413PayloadTooLarge
+        ? ApiError.TooLarge("The request body is larger than this server accepts.")
+        : new ApiError(exception.StatusCode, $"The request could not be read: {exception.Message}");
+}

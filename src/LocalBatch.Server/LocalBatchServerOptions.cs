@@ -1,0 +1,73 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+
+namespace LocalBatch.Server;
+
+/// <summary>Settings of the Batch and Files API server (<c>localbatch serve</c>, or <c>AddLocalBatchServer</c> in an app of your own).</summary>
+public sealed class LocalBatchServerOptions
+{
+    /// <summary>The default <see cref="MaxUploadSize"/>: 200 MB (209,715,200 bytes), OpenAI's limit for a batch input file.</summary>
+    public const long DefaultMaxUploadSize = 200L * 1024 * 1024;
+
+    /// <summary>The largest <see cref="MaxUploadSize"/> accepted: 1 TB.</summary>
+    public const long MaxUploadSizeLimit = 1L << 40;
+
+    /// <summary>
+    /// Gets or sets the llama.cpp server (or gateway in front of it) that batches run against and that every other route
+    /// is proxied to, without <c>/v1</c>.
+    /// </summary>
+    /// <value>The default is <c>http://localhost:8080</c>.</value>
+    [Required(ErrorMessage = "{0} is required.")]
+    public Uri Gateway { get; set; } = LocalBatchOptions.DefaultEndpoint;
+
+    /// <summary>
+    /// Gets or sets the key this server sends to the gateway, as <c>Authorization: Bearer</c>, for batches and proxied
+    /// requests alike. A key that a client sends to this server is never forwarded.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no key is sent.</value>
+    public string? GatewayApiKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the key clients must send as <c>Authorization: Bearer KEY</c> on every route but <c>/health</c>;
+    /// it is compared in constant time and never logged or echoed.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no key is needed (the standalone server listens on loopback only by default).</value>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets the state directory: the same store as <c>localbatch run</c> and <see cref="LocalBatch.Batches.BatchJobManager"/>
+    /// use, its batches in <c>batch_…</c> folders and the uploaded files in its <c>files</c> folder.
+    /// </summary>
+    /// <value>The default is <c>.localbatch</c> in the current directory.</value>
+    [Required(ErrorMessage = "{0} is required.")]
+    public string StateDirectory { get; set; } = ".localbatch";
+
+    /// <summary>Gets or sets the largest file <c>POST /v1/files</c> accepts, in bytes; a larger one is answered with 413.</summary>
+    /// <value>The default is <see cref="DefaultMaxUploadSize"/> (200 MB); at most <see cref="MaxUploadSizeLimit"/>.</value>
+    [Range(1L, MaxUploadSizeLimit)]
+    public long MaxUploadSize { get; set; } = DefaultMaxUploadSize;
+
+    /// <summary>
+    /// Gets or sets how long finished batches (with their output and error files) and uploaded files are kept: a batch
+    /// is removed that long after it ended, never while it runs; an uploaded file that long after its upload, never
+    /// while an unfinished batch uses it. Files show the time as <c>expires_at</c>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: everything is kept until deleted.</value>
+    public TimeSpan? Retention { get; set; }
+
+    /// <summary>
+    /// Gets or sets how often the gateway's <c>/health</c> is asked, while batches wait for an unreachable gateway to come
+    /// back (their runs stop once every retry has failed, and resume as soon as it answers).
+    /// </summary>
+    /// <value>The default is 5 seconds.</value>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Read by the source-generated options validator, which checks the range with its own trim-safe copy of the attribute.")]
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan GatewayRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>MapLocalBatchApi</c> also forwards every route it does not serve to
+    /// <see cref="Gateway"/>. Turn it off when the API is mounted inside the gateway itself.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool ProxyOtherRoutes { get; set; } = true;
+}

@@ -1,0 +1,83 @@
+using LocalBatch.Batches;
+using LocalBatch.Server.Tests.Support;
+using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
+using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+
+namespace LocalBatch.Server.Tests.Batches;
+
+public sealed class BatchRestartTests
+{
+    private const int Total = 8;
+
+    [Fact]
+    public async Task ServerStoppedMidBatch_StartedAgain_ResumesByItselfAndAnswersEveryCustomIdOnce()
+    {
+        await using var env = await ServeAsync(concurrency: 1);
+        env.Env.PauseAtChatRequest(4);
+        var file = await env.UploadAsync(ChatLines(Total, i => i == 2 ? "FAIL" : "ok " + i));
+        var (operation, _) = await env.CreateBatchAsync(file.Id);
+        await env.Env.WaitForPauseAsync();
+
+        await env.StopServerAsync();
+        var stopped = await ReadStateAsync(env, operation.BatchId);
+        env.Env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var sentBefore = env.Gateway.Counters.GetRequests(Chat);
+        var requestsBefore = env.Gateway.Counters.TotalRequests;
+        await env.StartServerAsync();
+
+        // Resumed at start-up, before any request to the server.
+        await env.Gateway.WaitForRequestsAsync(requestsBefore + 1).WaitAsync(TimeSpan.FromSeconds(30));
+        var job = await env.WaitAsync(operation.BatchId);
+        var output = await File.ReadAllTextAsync(env.Batches.GetFilePath(job.Id, BatchFileKind.Output));
+        var errors = await File.ReadAllTextAsync(env.Batches.GetFilePath(job.Id, BatchFileKind.Errors));
+
+        Assert.Equal(BatchStatus.InProgress, stopped.Status);
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(Expected(Total), CustomIds(output).Concat(CustomIds(errors)).Order(StringComparer.Ordinal));
+        Assert.Equal(["req-2"], CustomIds(errors));
+        Assert.Equal(new BatchRequestCounts(Total, Total - 1, 1), job.RequestCounts);
+        Assert.Equal(Total - stopped.RequestCounts.Completed - stopped.RequestCounts.Failed, env.Gateway.Counters.GetRequests(Chat) - sentBefore);
+    }
+
+    [Fact]
+    public async Task GatewayUnreachable_BatchWaitsInProgressAndResumesWhenItIsBack()
+    {
+        await using var env = await ServeAsync(concurrency: 1);
+        env.Env.PauseAtChatRequest(3);
+        var file = await env.UploadAsync(ChatLines(Total));
+        var (operation, _) = await env.CreateBatchAsync(file.Id);
+        await env.Env.WaitForPauseAsync();
+
+        await env.Gateway.StopListeningAsync();
+        await WaitUntilAsync(() => !env.Batches.IsRunning(operation.BatchId)); // its run stopped once every retry failed
+        var during = await JsonAsync(await env.Http.GetAsync($"/v1/batches/{operation.BatchId}"));
+        env.Env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        await env.Gateway.StartListeningAsync();
+        var job = await env.WaitAsync(operation.BatchId);
+        var output = await File.ReadAllTextAsync(env.Batches.GetFilePath(job.Id, BatchFileKind.Output));
+
+        Assert.Equal("in_progress", during.GetProperty("status").GetString());
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(Expected(Total), CustomIds(output).Order(StringComparer.Ordinal));
+        Assert.Null(job.ErrorFileId);
+    }
+
+    private static async Task<BatchJob> ReadStateAsync(ServerTestEnvironment env, string batchId)
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(env.Env.StoreDirectory, batchId, "batch.json"));
+        return System.Text.Json.JsonSerializer.Deserialize(text, BatchJsonContext.Default.BatchJob)!;
+    }
+
+    /// <summary>Waits for a condition that no event signals, looking every few milliseconds for at most 30 seconds.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = TimeProvider.System.GetTimestamp();
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(deadline) < TimeSpan.FromSeconds(30), "The condition did not hold within 30 seconds.");
+            await Task.Delay(10);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using LocalBatch.Cli;
+using LocalBatch.Cli.Commands;
+using LocalBatch.Tests.Batches;
+using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
+
+namespace LocalBatch.Server.Tests.Cli;
+
+public sealed partial class ServeCommandTests
+{
+    [Fact]
+    public async Task Serve_ListensServesAndStopsOnCtrlC_WithExitCodeZero()
+    {
+        await using var env = await BatchTestEnvironment.StartAsync();
+        var stderr = new SignallingWriter();
+        using var ctrlC = new CancellationTokenSource();
+
+        var run = LocalBatchCli.InvokeAsync(
+            ["serve", "--urls", "http://127.0.0.1:0", "--gateway", env.Gateway.Endpoint.ToString(), "--state-dir", env.StoreDirectory, "--api-key", "serve-key", "--retention", "7d", "--max-upload-size", "1MB"],
+            TextWriter.Null,
+            stderr,
+            isTerminal: false,
+            ctrlC.Token);
+        var started = await stderr.WaitForAsync("Ctrl+C to stop");
+        var address = AddressPattern().Match(started).Value;
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "serve-key");
+        var upload = await http.PostAsync("files", Files.FilesApiTests.Multipart(BatchTestEnvironment.ChatLines(2), "a.jsonl", "batch"));
+        var tooLarge = await http.PostAsync("files", Files.FilesApiTests.Multipart(new string('x', 2 << 20), "big.jsonl", "batch"));
+        var health = await new HttpClient().GetAsync(new Uri(new Uri(address), "/health"));
+        ctrlC.Cancel();
+        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
+        Assert.EndsWith("/v1", address, StringComparison.Ordinal);
+        Assert.DoesNotContain("serve-key", stderr.Text, StringComparison.Ordinal);
+        Assert.Equal(200, (int)upload.StatusCode);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, (await JsonAsync(upload)).GetProperty("expires_at").ValueKind);
+        Assert.Equal(413, (int)tooLarge.StatusCode);
+        Assert.Equal(200, (int)health.StatusCode);
+        Assert.Equal(ExitCodes.Success, exitCode);
+        Assert.Contains("stopping; unfinished batches resume at the next start", stderr.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--retention", "7x")]
+    [InlineData("--retention", "0d")]
+    [InlineData("--max-upload-size", "lots")]
+    [InlineData("--max-upload-size", "0")]
+    [InlineData("--max-upload-size", "2TB")]
+    [InlineData("--gateway", "ftp://127.0.0.1:1")]
+    [InlineData("--api-key", " ")]
+    public async Task Serve_BadOption_ExitsTwoWithoutListening(string option, string value)
+    {
+        var stderr = new StringWriter();
+        var state = Path.Combine(Path.GetTempPath(), "localbatch-tests", Guid.NewGuid().ToString("N"));
+        string[] args = option == "--gateway"
+            ? ["serve", "--urls", "http://127.0.0.1:0", "--state-dir", state, option, value]
+            : ["serve", "--urls", "http://127.0.0.1:0", "--gateway", "http://127.0.0.1:1", "--state-dir", state, option, value];
+
+        var exitCode = await LocalBatchCli.InvokeAsync(args, TextWriter.Null, stderr, isTerminal: false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ExitCodes.InvalidInput, exitCode);
+        Assert.StartsWith("localbatch: ", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Ctrl+C", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("7d", 7 * 24 * 3600)]
+    [InlineData("12h", 12 * 3600)]
+    [InlineData("30m", 30 * 60)]
+    [InlineData("45S", 45)]
+    [InlineData("2w", 14 * 24 * 3600)]
+    public void ParseRetention_Units(string value, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ServeCommand.ParseRetention(value));
+
+    [Theory]
+    [InlineData("200MB", 200L << 20)]
+    [InlineData("1GB", 1L << 30)]
+    [InlineData("512 KB", 512L << 10)]
+    [InlineData("1000", 1000)]
+    [InlineData("64b", 64)]
+    public void ParseSize_Units(string value, long bytes) =>
+        Assert.Equal(bytes, ServeCommand.ParseSize(value));
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:[0-9]+/v1")]
+    private static partial Regex AddressPattern();
+
+    /// <summary>A writer whose text can be waited for.</summary>
+    private sealed class SignallingWriter : StringWriter
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(string Text, TaskCompletionSource<string> Signal)> _waiters = [];
+
+        public string Text
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return ToString();
+                }
+            }
+        }
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+                Signal();
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+                Signal();
+            }
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value + NewLine);
+                Signal();
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task<string> WaitForAsync(string text)
+        {
+            var signal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                _waiters.Add((text, signal));
+                Signal();
+            }
+
+            return signal.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        private void Signal()
+        {
+            var all = ToString();
+            foreach (var (text, signal) in _waiters)
+            {
+                if (all.Contains(text, StringComparison.Ordinal))
+                {
+                    signal.TrySetResult(all);
+                }
+            }
+        }
+    }
+}
