@@ -1,6 +1,6 @@
 using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Support;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Batches;
 

@@ -1,7 +1,7 @@
 using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Support;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Batches;
 

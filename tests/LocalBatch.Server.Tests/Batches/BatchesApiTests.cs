@@ -5,7 +5,7 @@ using LocalBatch.Server.Tests.Files;
 using OpenAI.Batch;
 using OpenAI.Files;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Batches;
 

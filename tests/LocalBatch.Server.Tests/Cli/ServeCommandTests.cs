@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using LocalBatch.Cli;
 using LocalBatch.Cli.Commands;
-using LocalBatch.Tests.Batches;
+using LocalBatch.Tests.Support;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Cli;

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using OpenAI.Files;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Files;
 

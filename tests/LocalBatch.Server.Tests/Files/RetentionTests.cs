@@ -1,6 +1,6 @@
 using LocalBatch.Batches;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Files;
 

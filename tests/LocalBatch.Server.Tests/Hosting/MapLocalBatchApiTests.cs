@@ -1,5 +1,5 @@
 using LocalBatch.Batches;
-using LocalBatch.Tests.Batches;
+using LocalBatch.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

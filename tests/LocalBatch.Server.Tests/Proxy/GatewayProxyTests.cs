@@ -16,7 +16,7 @@ public sealed class GatewayProxyTests
 
         Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
         Assert.Equal("simulated-model.gguf", completion.Model);
-        Assert.Equal(1, env.Gateway.Counters.GetRequests(LocalBatch.Tests.Batches.BatchTestEnvironment.Chat));
+        Assert.Equal(1, env.Gateway.Counters.GetRequests(LocalBatch.Tests.Support.BatchTestEnvironment.Chat));
     }
 
     [Fact]

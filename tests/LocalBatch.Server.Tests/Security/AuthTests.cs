@@ -3,7 +3,7 @@ using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Files;
 using OpenAI.Chat;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Security;
 

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using LocalBatch.Server.Tests.Files;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Server.Tests.Security;
 

@@ -6,14 +6,14 @@ using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Server.Internal;
 using LocalBatch.Testing;
-using LocalBatch.Tests.Batches;
+using LocalBatch.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenAI;
 using OpenAI.Batch;
-using BatchJob = LocalBatch.Batches.BatchJob;
 using OpenAI.Files;
+using BatchJob = LocalBatch.Batches.BatchJob;
 
 namespace LocalBatch.Server.Tests.Support;
 

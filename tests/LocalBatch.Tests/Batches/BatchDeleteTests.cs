@@ -1,5 +1,5 @@
 using LocalBatch.Batches;
-using static LocalBatch.Tests.Batches.BatchTestEnvironment;
+using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
 
