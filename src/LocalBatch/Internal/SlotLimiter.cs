@@ -33,6 +33,18 @@ internal sealed class SlotLimiter(int limit)
     /// <summary>Gets how many slots are held now.</summary>
     public int InUse => Volatile.Read(ref _inUse);
 
+    /// <summary>Gets how many wait for a slot (including any cancelled but not yet skipped).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
     /// <summary>Waits for a slot; dispose the lease to give it back.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first (no slot is held).</exception>
     public ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)

@@ -91,29 +91,45 @@ public sealed class StreamingFanOutTests
         var running = 0;
         var peak = 0;
         var bigDone = 0;
-        var operation = Operation(async (item, ct) =>
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<string> Work(int item, bool big, CancellationToken ct)
         {
             InterlockedMax.Update(ref peak, Interlocked.Increment(ref running));
-            await Task.Yield();
+            await release.Task.WaitAsync(ct);
+            await Task.Delay(1, ct); // a request takes some time at the server
             Interlocked.Decrement(ref running);
-            return "ok";
-        });
-        var bigStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var big = Collect(StreamingFanOut.RunAsync(Counted(Source(3_000), () => bigStarted.TrySetResult()), 3, shared, Operation(async (item, ct) =>
-        {
-            var result = await operation.RunAsync(item, item, Tracker(), NullLogger.Instance, TimeProvider.System, ct);
-            Interlocked.Increment(ref bigDone);
-            return result.Value!;
-        }), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
-        await bigStarted.Task;
+            if (big)
+            {
+                Interlocked.Increment(ref bigDone);
+            }
 
-        var small = await Collect(StreamingFanOut.RunAsync(Source(30), 3, shared, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+            return "ok";
+        }
+
+        // The big batch holds every shared slot until the small one has its three requests in line too.
+        var bigRun = Collect(StreamingFanOut.RunAsync(Source(1_000), 3, shared, Operation((item, ct) => Work(item, big: true, ct)), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        var smallRun = Collect(StreamingFanOut.RunAsync(Source(30), 3, shared, Operation((item, ct) => Work(item, big: false, ct)), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        await WhenAsync(() => shared.InUse == 3 && shared.Waiting == 3);
+        release.SetResult();
+
+        var small = await smallRun;
         var doneWhenSmallEnded = Volatile.Read(ref bigDone);
-        await big;
+        await bigRun;
 
         Assert.Equal(30, small.Count);
         Assert.InRange(peak, 1, 3);
-        Assert.True(doneWhenSmallEnded < 3_000, $"the small batch waited for the whole big one ({doneWhenSmallEnded} done)");
+        Assert.True(doneWhenSmallEnded < 100, $"the small batch waited behind {doneWhenSmallEnded} of the big one's 1,000 requests");
+    }
+
+    /// <summary>Waits, a bounded while, for a state that other tasks reach on their own.</summary>
+    private static async Task WhenAsync(Func<bool> condition)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the state was never reached");
+            await Task.Delay(1);
+        }
     }
 
     private static BatchOperation<int, string> Operation(Func<int, CancellationToken, Task<string>> send) =>

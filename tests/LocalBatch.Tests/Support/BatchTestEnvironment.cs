@@ -29,6 +29,9 @@ internal sealed class BatchTestEnvironment : IAsyncDisposable
 
     public long ChatRequests => Gateway.Counters.GetRequests(Chat);
 
+    /// <summary>Gets the prompts of the chat requests, in the order they reached the gateway.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> ChatArrivals { get; } = new();
+
     /// <summary>
     /// Starts a gateway whose requests fail with 400 when their prompt contains <c>FAIL</c>, whose connection breaks
     /// every time when it contains <c>RESET</c>, and which pauses itself
@@ -136,6 +139,7 @@ internal sealed class BatchTestEnvironment : IAsyncDisposable
         }
 
         var body = request.Body?.ToJsonString() ?? string.Empty;
+        ChatArrivals.Enqueue(request.Body?["messages"]?[0]?["content"]?.GetValue<string>() ?? string.Empty);
         return body.Contains("FAIL", StringComparison.Ordinal) ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "The prompt was refused" }
             : body.Contains("RESET", StringComparison.Ordinal) ? new SimulatedFault(SimulatedFaultKind.ConnectionReset)
             : null;

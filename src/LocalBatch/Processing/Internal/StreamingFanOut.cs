@@ -76,8 +76,10 @@ internal static class StreamingFanOut
         {
             await foreach (var request in source.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-                running.Add(RunOneAsync(index++, request, slot));
+                // The producer only waits for room in the batch's own bound: each request then queues for its turn at
+                // the shared slots, so that a batch always has its waiting requests in line.
+                await slots.ReserveAsync(cancellationToken).ConfigureAwait(false);
+                running.Add(RunOneAsync(index++, request));
                 if (running.Count > (2 * concurrency) + 64)
                 {
                     running.RemoveAll(static task => task.IsCompleted);
@@ -109,16 +111,21 @@ internal static class StreamingFanOut
             writer.TryComplete(failure);
         }
 
-        async Task RunOneAsync(int position, TRequest request, BatchSlots.Lease slot)
+        async Task RunOneAsync(int position, TRequest request)
         {
             try
             {
-                var result = await operation.RunAsync(position, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
+                BatchItemResult<TResult> result;
+                using (await slots.TakeTurnAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result = await operation.RunAsync(position, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+
                 await writer.WriteAsync((request, result), cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                slot.Dispose();
+                slots.Unreserve();
             }
         }
     }
