@@ -21,6 +21,17 @@ public sealed class LocalBatchOptions
     [Required(ErrorMessage = "{0} is required (for example http://localhost:8080).")]
     public Uri Endpoint { get; set; } = DefaultEndpoint;
 
+    /// <summary>
+    /// Gets or sets the base addresses of several servers to spread requests over; when it holds any, it is used instead
+    /// of <see cref="Endpoint"/>.
+    /// </summary>
+    /// <value>
+    /// The default is empty: the one server at <see cref="Endpoint"/>. Each request goes to a server with a free slot; a
+    /// server that fails leaves the rotation until its <c>/health</c> answers again. Bound from configuration as an array
+    /// (<c>"Endpoints": ["http://gpu1:8080", "http://gpu2:8080"]</c>).
+    /// </value>
+    public IList<Uri> Endpoints { get; set; } = [];
+
     /// <summary>Gets or sets the API key sent as <c>Authorization: Bearer</c>, or <see langword="null"/> for none.</summary>
     /// <value>The default is <see langword="null"/>. The key never appears in logs, exception messages or files.</value>
     [RegularExpression(@"^\S+$", ErrorMessage = "{0} must not be empty or contain white space (leave it null for a server without a key).")]
@@ -30,13 +41,30 @@ public sealed class LocalBatchOptions
     /// <value>The default is <see langword="null"/>: the field is left out (a single-model llama-server ignores it anyway).</value>
     public string? DefaultModel { get; set; }
 
-    /// <summary>Gets or sets how many requests a batch keeps in flight at once; 0 means automatic.</summary>
+    /// <summary>Gets or sets how many requests each server is sent at once; 0 means automatic.</summary>
     /// <value>
-    /// The default is 0: read <c>total_slots</c> from the server's <c>/props</c> once and use it, or
-    /// <see cref="FallbackConcurrency"/> when the server has no <c>/props</c>.
+    /// The default is 0: read <c>total_slots</c> from each server's <c>/props</c> once and use it, or, for a server without
+    /// <c>/props</c>, find its concurrency from latency (see <see cref="UseAdaptiveConcurrency"/>). At most
+    /// <see cref="MaxConcurrencyLimit"/>.
     /// </value>
     [Range(0, MaxConcurrencyLimit)]
     public int MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether each server's concurrency is found from latency even when it has
+    /// <c>/props</c> (when <see cref="MaxConcurrency"/> is 0).
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="false"/>: latency decides only for servers without <c>/props</c> (gateways, Ollama,
+    /// LM Studio, vLLM). The limit starts at <see cref="FallbackConcurrency"/>, grows while answers come as fast as when
+    /// the server was idle, and falls back when they slow down (requests queueing in the server) or on 429 and 503.
+    /// </value>
+    public bool UseAdaptiveConcurrency { get; set; }
+
+    /// <summary>Gets or sets the most requests a server whose concurrency is found from latency is sent at once.</summary>
+    /// <value>The default is 64.</value>
+    [Range(1, MaxConcurrencyLimit)]
+    public int MaxAdaptiveConcurrency { get; set; } = 64;
 
     /// <summary>Gets or sets how many times a transiently failed request is tried again.</summary>
     /// <value>The default is 8, which with the default delays rides out about a minute of outage (a model load or restart).</value>
@@ -62,7 +90,10 @@ public sealed class LocalBatchOptions
     [Range(1, int.MaxValue)]
     public int MaxEmbeddingInputsPerRequest { get; set; } = 256;
 
-    /// <summary>The concurrency used when <see cref="MaxConcurrency"/> is 0 and the server has no <c>/props</c>.</summary>
+    /// <summary>
+    /// The concurrency a server without <c>/props</c> starts at (when <see cref="MaxConcurrency"/> is 0), before its
+    /// latency tells more.
+    /// </summary>
     public const int FallbackConcurrency = 4;
 
     /// <summary>The largest <see cref="MaxConcurrency"/> (and <see cref="RequestQueueOptions.MaxWorkers"/>) accepted: 4096.</summary>

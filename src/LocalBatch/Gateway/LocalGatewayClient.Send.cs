@@ -43,20 +43,26 @@ public sealed partial class LocalGatewayClient
         }
     }
 
+    /// <summary>
+    /// Sends one request through the retry pipeline. A request with a body is a generation request: each attempt takes
+    /// a slot of a server from the pool; a request without one (<c>/props</c>, <c>/v1/models</c>) goes to
+    /// <paramref name="server"/>, else to the first server in the rotation, and takes no slot.
+    /// </summary>
     private async Task<T> SendAsync<T>(
         HttpMethod method,
         string path,
         byte[]? content,
         Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
         RequestTelemetry? telemetry,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ServerEndpoint? server = null)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(GatewayResiliencePipeline.OperationKey, $"{method.Method} {path}");
         try
         {
-            var attempt = new Attempt<T>(this, method, path, content, read, telemetry);
-            return await _pipeline.ExecuteAsync(
+            var attempt = new Attempt<T>(this, method, path, content, read, telemetry, server);
+            return await _retry.ExecuteAsync(
                 static (ctx, state) => new ValueTask<T>(state.RunAsync(ctx.CancellationToken)),
                 context,
                 attempt).ConfigureAwait(false);
@@ -71,14 +77,81 @@ public sealed partial class LocalGatewayClient
         }
     }
 
+    /// <summary>
+    /// One attempt of a generation request: a slot of a server in the rotation, the request within the attempt
+    /// timeout, and what the server's answer says of it. A failure the next server would not repeat (a dropped
+    /// connection, 5xx, 429) is sent again at once to a server this attempt has not tried, while one is in the rotation;
+    /// after that, the retry pipeline decides.
+    /// </summary>
+    private async Task<T> SendToPoolAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[] content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        List<ServerEndpoint>? tried = null;
+        while (true)
+        {
+            var lease = await Pool.AcquireAsync(tried, cancellationToken).ConfigureAwait(false);
+            var outcome = AttemptOutcome.Abandoned;
+            try
+            {
+                var answer = await SendWithinTimeoutAsync(lease.Endpoint, method, path, content, read, cancellationToken).ConfigureAwait(false);
+                outcome = AttemptOutcome.Answered;
+                return answer;
+            }
+            catch (LocalGatewayException ex) when (OutcomeOf(ex) is var failure && (outcome = failure) != AttemptOutcome.Refused
+                && Pool.CanFailOver(lease.Endpoint, tried ??= []))
+            {
+                tried.Add(lease.Endpoint);
+                Log.FailingOver(_logger, method.Method, path, lease.Endpoint.Display, ex.Message);
+            }
+            catch (LocalGatewayException ex)
+            {
+                outcome = OutcomeOf(ex);
+                throw;
+            }
+            finally
+            {
+                Pool.Complete(lease, outcome);
+            }
+        }
+    }
+
+    private Task<T> SendWithinTimeoutAsync<T>(
+        ServerEndpoint server,
+        HttpMethod method,
+        string path,
+        byte[]? content,
+        Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken) =>
+        _attemptTimeout is null
+            ? SendOnceAsync(server, method, path, content, read, cancellationToken)
+            : _attemptTimeout.ExecuteAsync(
+                static (state, ct) => new ValueTask<T>(state.Client.SendOnceAsync(state.Server, state.Method, state.Path, state.Content, state.Read, ct)),
+                (Client: this, Server: server, Method: method, Path: path, Content: content, Read: read),
+                cancellationToken).AsTask();
+
+    /// <summary>What a failed attempt says of the server it went to.</summary>
+    private static AttemptOutcome OutcomeOf(LocalGatewayException exception) => exception switch
+    {
+        { Kind: GatewayErrorKind.Unreachable } => AttemptOutcome.Unreachable,
+        { StatusCode: 503 } => AttemptOutcome.Loading,
+        { StatusCode: 429 } => AttemptOutcome.Overloaded,
+        { IsTransient: true } => AttemptOutcome.ServerError,
+        _ => AttemptOutcome.Refused,
+    };
+
     private async Task<T> SendOnceAsync<T>(
+        ServerEndpoint server,
         HttpMethod method,
         string path,
         byte[]? content,
         Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
         CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, RelativePath(path));
+        using var request = new HttpRequestMessage(method, server.UriOf(path));
         request.Headers.Authorization = _authorization;
         if (content is not null)
         {
@@ -93,7 +166,7 @@ public sealed partial class LocalGatewayClient
         }
         catch (HttpRequestException ex)
         {
-            throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+            throw LocalGatewayException.Unreachable(path, server.BaseAddress, ex);
         }
 
         using (response)
@@ -114,7 +187,7 @@ public sealed partial class LocalGatewayClient
             catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
             {
                 // The connection broke while the body was read: a dying server.
-                throw LocalGatewayException.Unreachable(path, _http.BaseAddress, ex);
+                throw LocalGatewayException.Unreachable(path, server.BaseAddress, ex);
             }
         }
     }
@@ -180,8 +253,6 @@ public sealed partial class LocalGatewayClient
         }
     }
 
-    private static string RelativePath(string path) => path.TrimStart('/');
-
     /// <summary>One attempt's inputs, passed as state so the pipeline allocates no closure per call.</summary>
     private sealed class Attempt<T>(
         LocalGatewayClient client,
@@ -189,12 +260,15 @@ public sealed partial class LocalGatewayClient
         string path,
         byte[]? content,
         Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
-        RequestTelemetry? telemetry)
+        RequestTelemetry? telemetry,
+        ServerEndpoint? server)
     {
         public Task<T> RunAsync(CancellationToken cancellationToken)
         {
             telemetry?.AttemptStarted();
-            return client.SendOnceAsync(method, path, content, read, cancellationToken);
+            return content is not null && server is null
+                ? client.SendToPoolAsync(method, path, content, read, cancellationToken)
+                : client.SendWithinTimeoutAsync(server ?? client.Pool.FirstInRotation(), method, path, content, read, cancellationToken);
         }
     }
 }

@@ -33,7 +33,11 @@ public sealed partial class LocalGatewayClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttpClient;
-    private readonly ResiliencePipeline _pipeline;
+    /// <summary>How long the look-up of a server's <c>/props</c> may take: it holds up the server's first requests.</summary>
+    private static readonly TimeSpan PropsLookUpTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ResiliencePipeline _retry;
+    private readonly ResiliencePipeline? _attemptTimeout;
     private readonly ILogger _logger;
     private readonly AuthenticationHeaderValue? _authorization;
 
@@ -84,13 +88,17 @@ public sealed partial class LocalGatewayClient : IDisposable
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         Metrics = meterFactory is null ? LocalBatchMetrics.Shared : new LocalBatchMetrics(meterFactory);
-        _pipeline = GatewayResiliencePipeline.Create(options, TimeProvider, _logger, Metrics);
+        _retry = GatewayResiliencePipeline.CreateRetry(options, TimeProvider, _logger, Metrics);
+        _attemptTimeout = GatewayResiliencePipeline.CreateAttemptTimeout(options, TimeProvider);
         _authorization = options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
-        Concurrency = new ConcurrencyResolver(this);
+        Pool = new EndpointPool(options, TimeProvider, _logger, Metrics, ReadPropsOnceAsync, IsReadyAsync);
     }
 
-    /// <summary>Gets the server's base address.</summary>
-    public Uri Endpoint => _http.BaseAddress!;
+    /// <summary>Gets the server's base address (the first server's, when there are several).</summary>
+    public Uri Endpoint => Pool.Endpoints[0].BaseAddress;
+
+    /// <summary>Gets the base addresses of the servers requests are spread over, in the order of the options.</summary>
+    public IReadOnlyList<Uri> Endpoints => [.. Pool.Endpoints.Select(static endpoint => endpoint.BaseAddress)];
 
     /// <summary>Gets the options this client was built with.</summary>
     internal LocalBatchOptions Options { get; }
@@ -102,8 +110,11 @@ public sealed partial class LocalGatewayClient : IDisposable
 
     internal ILogger Logger => _logger;
 
-    /// <summary>Gets how many requests to keep in flight against this server, found once for every processor and queue on this client.</summary>
-    internal ConcurrencyResolver Concurrency { get; }
+    /// <summary>
+    /// Gets the servers and their slots: every processor, queue and batch on this client shares them, so that together
+    /// they never send a server more than it takes at once.
+    /// </summary>
+    internal EndpointPool Pool { get; }
 
     /// <summary>Generates a continuation of a prompt (<c>POST /v1/completions</c>).</summary>
     /// <param name="request">The request.</param>
@@ -173,35 +184,29 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The props, or <see langword="null"/> when the server (or a gateway in front of it) has no such route.</returns>
     /// <exception cref="LocalGatewayException">The request failed after every retry.</exception>
-    public async Task<GatewayProps?> GetPropsAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await SendAsync(HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), telemetry: null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
-        {
-            return null;
-        }
-    }
+    public Task<GatewayProps?> GetPropsAsync(CancellationToken cancellationToken = default) =>
+        ReadPropsAsync(Pool.FirstInRotation(), cancellationToken);
 
     /// <summary>Asks <c>/health</c> once, without retrying: ready (200), or loading (503).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The status.</returns>
-    /// <exception cref="LocalGatewayException">The server did not answer at all.</exception>
+    /// <returns>The status of the first server that answers (those in the rotation asked first, when there are several).</returns>
+    /// <exception cref="LocalGatewayException">No server answered at all.</exception>
     public async Task<GatewayHealth> GetHealthAsync(CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, RelativePath("/health"));
-        try
+        LocalGatewayException? unreachable = null;
+        foreach (var server in Pool.InRotationFirst())
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return new GatewayHealth((int)response.StatusCode, ReadHealthStatus(body));
+            try
+            {
+                return await GetHealthAsync(server, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LocalGatewayException ex)
+            {
+                unreachable ??= ex;
+            }
         }
-        catch (HttpRequestException ex)
-        {
-            throw LocalGatewayException.Unreachable("/health", _http.BaseAddress, ex);
-        }
+
+        throw unreachable!;
     }
 
     /// <summary>
@@ -234,12 +239,68 @@ public sealed partial class LocalGatewayClient : IDisposable
         }
     }
 
-    /// <summary>Disposes the connection pool, when this client created it.</summary>
+    /// <summary>Disposes the connection pool, when this client created it, and stops probing servers that left the rotation.</summary>
     public void Dispose()
     {
+        Pool.Dispose();
         if (_ownsHttpClient)
         {
             _http.Dispose();
         }
     }
+
+    /// <summary>One server's <c>/props</c>, with retries; <see langword="null"/> when it has no such route.</summary>
+    private async Task<GatewayProps?> ReadPropsAsync(ServerEndpoint server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendAsync(HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), telemetry: null, cancellationToken, server).ConfigureAwait(false);
+        }
+        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One server's <c>/props</c>, asked once and for at most <see cref="PropsLookUpTimeout"/>: what the pool needs to
+    /// know its limit. A server that does not answer it leaves the rotation at once rather than after every retry.
+    /// </summary>
+    private async Task<GatewayProps?> ReadPropsOnceAsync(ServerEndpoint server, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(PropsLookUpTimeout, TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await SendOnceAsync(server, HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw LocalGatewayException.AttemptTimedOut("/props", PropsLookUpTimeout, ex);
+        }
+        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One server's <c>/health</c>, asked once.</summary>
+    private async Task<GatewayHealth> GetHealthAsync(ServerEndpoint server, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, server.UriOf("/health"));
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return new GatewayHealth((int)response.StatusCode, ReadHealthStatus(body));
+        }
+        catch (HttpRequestException ex)
+        {
+            throw LocalGatewayException.Unreachable("/health", server.BaseAddress, ex);
+        }
+    }
+
+    /// <summary>Whether a server out of the rotation is ready again (its <c>/health</c> answers 200).</summary>
+    private async Task<bool> IsReadyAsync(ServerEndpoint server, CancellationToken cancellationToken) =>
+        (await GetHealthAsync(server, cancellationToken).ConfigureAwait(false)).StatusCode == 200;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using LocalBatch.Gateway.Internal;
 
 namespace LocalBatch.Internal;
 
@@ -20,6 +21,9 @@ internal sealed class LocalBatchMetrics
     private readonly Counter<long> _tokens;
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _queueDepth;
+    private readonly Counter<long> _serverRequests;
+    private readonly Counter<long> _serverFailures;
+    private readonly UpDownCounter<long> _serverInFlight;
 
     public LocalBatchMetrics(IMeterFactory? meterFactory)
     {
@@ -30,6 +34,9 @@ internal sealed class LocalBatchMetrics
         _tokens = meter.CreateCounter<long>("localbatch.tokens", "{token}", "Tokens used, tagged localbatch.token.type = prompt or completion.");
         _duration = meter.CreateHistogram<double>("localbatch.request.duration", "s", "Time from sending a request to its final answer, retries included.");
         _queueDepth = meter.CreateUpDownCounter<long>("localbatch.queue.depth", "{request}", "Requests waiting in a RequestQueue.");
+        _serverRequests = meter.CreateCounter<long>("localbatch.server.requests", "{attempt}", "Attempts sent to one server, tagged server.address and server.port.");
+        _serverFailures = meter.CreateCounter<long>("localbatch.server.requests.failed", "{attempt}", "Attempts that got no usable answer from one server.");
+        _serverInFlight = meter.CreateUpDownCounter<long>("localbatch.server.in_flight", "{attempt}", "Attempts sent to one server and not yet answered.");
     }
 
     public void RecordRetry() => _retries.Add(1);
@@ -52,4 +59,30 @@ internal sealed class LocalBatchMetrics
     }
 
     public void QueueDepthChanged(long delta) => _queueDepth.Add(delta);
+
+    public void ServerAttemptStarted(ServerEndpoint server)
+    {
+        if (_serverInFlight.Enabled)
+        {
+            _serverInFlight.Add(1, server.ServerAddressTag, server.ServerPortTag);
+        }
+    }
+
+    public void ServerAttemptEnded(ServerEndpoint server, bool answered)
+    {
+        if (_serverInFlight.Enabled)
+        {
+            _serverInFlight.Add(-1, server.ServerAddressTag, server.ServerPortTag);
+        }
+
+        if (_serverRequests.Enabled)
+        {
+            _serverRequests.Add(1, server.ServerAddressTag, server.ServerPortTag);
+        }
+
+        if (!answered && _serverFailures.Enabled)
+        {
+            _serverFailures.Add(1, server.ServerAddressTag, server.ServerPortTag);
+        }
+    }
 }

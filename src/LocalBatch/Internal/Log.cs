@@ -11,11 +11,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 2, Level = LogLevel.Trace, Message = "Sending {Method} {Path}: {Body}")]
     public static partial void SendingRequest(ILogger logger, string method, string path, string body);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Using concurrency {Concurrency} ({Source})")]
-    public static partial void ConcurrencyChosen(ILogger logger, int concurrency, string source);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Server {Server}: concurrency {Concurrency} ({Source})")]
+    public static partial void ConcurrencyChosen(ILogger logger, string server, int concurrency, string source);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Using concurrency {Concurrency} for now: the server's /props could not be read ({Reason}); it is asked again next time")]
-    public static partial void ConcurrencyFallback(ILogger logger, int concurrency, string reason);
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Server {Server}: /props could not be read ({Reason}); its concurrency is found from latency until it answers")]
+    public static partial void ConcurrencyFallback(ILogger logger, string server, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Server {Server} left the rotation ({Reason}); its requests go to the others while it is probed")]
+    public static partial void ServerLeftRotation(ILogger logger, string server, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Server {Server} is back in the rotation")]
+    public static partial void ServerRejoinedRotation(ILogger logger, string server);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Sending {Method} {Path} to another server at once: {Server} failed ({Reason})")]
+    public static partial void FailingOver(ILogger logger, string method, string path, string server, string reason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Batch item {Index} failed: {Error}")]
     public static partial void BatchItemFailed(ILogger logger, int index, string error);

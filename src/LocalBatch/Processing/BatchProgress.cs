@@ -29,4 +29,7 @@ public sealed record BatchProgress
 
     /// <summary>Gets the estimated time left at the current rate, when <see cref="Total"/> is known and something has finished.</summary>
     public TimeSpan? EstimatedRemaining { get; init; }
+
+    /// <summary>Gets each server's figures (every batch on the client together), in the order of the options.</summary>
+    public IReadOnlyList<ServerProgress> Servers { get; init; } = [];
 }

@@ -185,7 +185,7 @@ public sealed class LocalBatchProcessor : IDisposable
     /// <param name="cancellationToken">Cancels the look-up.</param>
     /// <returns>The bound.</returns>
     public Task<int> GetConcurrencyAsync(CancellationToken cancellationToken = default) =>
-        Client.Concurrency.GetAsync(cancellationToken);
+        Client.Pool.GetConcurrencyAsync(cancellationToken);
 
     /// <summary>Disposes the gateway client, when this processor created it.</summary>
     public void Dispose()
@@ -203,14 +203,15 @@ public sealed class LocalBatchProcessor : IDisposable
         string endpoint,
         int? total,
         IProgress<BatchProgress>? progress,
+        bool reportServers,
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where TResult : class
     {
         ArgumentNullException.ThrowIfNull(requests);
         using var activity = StartBatchActivity(endpoint, total);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
-        var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider);
-        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, Client.Concurrency.Slots, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider, reportServers ? Client.Pool.Snapshot : null);
+        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -236,11 +237,11 @@ public sealed class LocalBatchProcessor : IDisposable
         var items = requests as IReadOnlyList<TRequest> ?? [.. requests];
         using var activity = StartBatchActivity(endpoint, items.Count);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
-        var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider);
+        var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider, Client.Pool.Snapshot);
         var timeProvider = Client.TimeProvider;
 
         // The design's fan-out: every item waits for one of N slots; Task.WhenAll gathers them in input order.
-        using var slots = new BatchSlots(concurrency, Client.Concurrency.Slots);
+        using var slots = new BatchSlots(concurrency);
         var tasks = new Task<BatchItemResult<TResult>>[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
@@ -267,7 +268,7 @@ public sealed class LocalBatchProcessor : IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where TResult : class
     {
-        await foreach (var (_, result) in StreamAsync(requests, operation, endpoint, total: null, progress, cancellationToken).ConfigureAwait(false))
+        await foreach (var (_, result) in StreamAsync(requests, operation, endpoint, total: null, progress, reportServers: true, cancellationToken).ConfigureAwait(false))
         {
             yield return result;
         }

@@ -36,7 +36,7 @@ public sealed class BatchSharedSlotsTests
     private static async Task WhenSmallWaitsAsync(LocalGatewayClient client)
     {
         var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while (client.Concurrency.Slots.Waiting < 3)
+        while (client.Pool.Waiting < 3)
         {
             Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the small batch never waited for a slot");
             await Task.Delay(1);

@@ -99,7 +99,7 @@ public sealed class LocalGatewayClientIntegrationTests
         var response = await pending;
 
         Assert.NotNull(response.Text);
-        Assert.Equal(1, gateway.Counters.SucceededRequests);
+        Assert.Equal(1, gateway.Counters.GetRequests("/v1/completions"));
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class LocalGatewayClientIntegrationTests
         gateway.Resume();
 
         Assert.Equal(GatewayErrorKind.Timeout, ex.Kind);
-        Assert.Equal(3, counting.Sent);
+        Assert.Equal(3, counting.SentTo("/v1/completions"));
     }
 
     [Fact]
@@ -221,13 +221,13 @@ public sealed class LocalGatewayClientIntegrationTests
 
     private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
-        private int _sent;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _paths = new();
 
-        public int Sent => Volatile.Read(ref _sent);
+        public int SentTo(string path) => _paths.Count(sent => sent == path);
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref _sent);
+            _paths.Enqueue(request.RequestUri!.AbsolutePath);
             return base.SendAsync(request, cancellationToken);
         }
     }

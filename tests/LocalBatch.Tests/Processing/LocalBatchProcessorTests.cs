@@ -81,12 +81,12 @@ public sealed class LocalBatchProcessorTests
     }
 
     [Fact]
-    public async Task GetConcurrencyAsync_GatewayWithoutProps_FallsBackToDefault()
+    public async Task GetConcurrencyAsync_GatewayWithoutProps_IsTheMostTheAdaptiveLimitMayReach()
     {
         await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions { EnableProps = false });
-        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway));
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxAdaptiveConcurrency = 12));
 
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, await processor.GetConcurrencyAsync());
+        Assert.Equal(12, await processor.GetConcurrencyAsync());
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class StreamingFanOutTests
             return item % 7 == 0 ? throw new InvalidOperationException($"item {item}") : $"#{item}";
         });
 
-        var outcomes = await Collect(StreamingFanOut.RunAsync(Source(200), 3, new SlotLimiter(3), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        var outcomes = await Collect(StreamingFanOut.RunAsync(Source(200), 3, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
 
         Assert.Equal(Enumerable.Range(0, 200), outcomes.Select(o => o.Result.Index).Order());
         Assert.All(outcomes, o => Assert.Equal(o.Request, o.Result.Index));
@@ -48,7 +48,7 @@ public sealed class StreamingFanOutTests
             {
                 fourRead.SetResult();
             }
-        }), 4, new SlotLimiter(4), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None).GetAsyncEnumerator();
+        }), 4, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None).GetAsyncEnumerator();
         var first = outcomes.MoveNextAsync();
         await fourRead.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -68,7 +68,7 @@ public sealed class StreamingFanOutTests
             return "never";
         });
 
-        var run = Collect(StreamingFanOut.RunAsync(Source(10), 2, new SlotLimiter(2), operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
+        var run = Collect(StreamingFanOut.RunAsync(Source(10), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -79,57 +79,9 @@ public sealed class StreamingFanOutTests
     {
         var operation = Operation((item, ct) => Task.FromResult("ok"));
 
-        var error = await Assert.ThrowsAsync<IOException>(() => Collect(StreamingFanOut.RunAsync(Failing(3), 2, new SlotLimiter(2), operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
+        var error = await Assert.ThrowsAsync<IOException>(() => Collect(StreamingFanOut.RunAsync(Failing(3), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
 
         Assert.Equal("disk", error.Message);
-    }
-
-    [Fact]
-    public async Task RunAsync_TwoBatchesOnSharedSlots_NeverMoreThanTheSlotsAndTheLaterSmallOneIsNotStarved()
-    {
-        var shared = new SlotLimiter(3);
-        var running = 0;
-        var peak = 0;
-        var bigDone = 0;
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        async Task<string> Work(int item, bool big, CancellationToken ct)
-        {
-            InterlockedMax.Update(ref peak, Interlocked.Increment(ref running));
-            await release.Task.WaitAsync(ct);
-            await Task.Delay(1, ct); // a request takes some time at the server
-            Interlocked.Decrement(ref running);
-            if (big)
-            {
-                Interlocked.Increment(ref bigDone);
-            }
-
-            return "ok";
-        }
-
-        // The big batch holds every shared slot until the small one has its three requests in line too.
-        var bigRun = Collect(StreamingFanOut.RunAsync(Source(1_000), 3, shared, Operation((item, ct) => Work(item, big: true, ct)), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
-        var smallRun = Collect(StreamingFanOut.RunAsync(Source(30), 3, shared, Operation((item, ct) => Work(item, big: false, ct)), Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
-        await WhenAsync(() => shared.InUse == 3 && shared.Waiting == 3);
-        release.SetResult();
-
-        var small = await smallRun;
-        var doneWhenSmallEnded = Volatile.Read(ref bigDone);
-        await bigRun;
-
-        Assert.Equal(30, small.Count);
-        Assert.InRange(peak, 1, 3);
-        Assert.True(doneWhenSmallEnded < 100, $"the small batch waited behind {doneWhenSmallEnded} of the big one's 1,000 requests");
-    }
-
-    /// <summary>Waits, a bounded while, for a state that other tasks reach on their own.</summary>
-    private static async Task WhenAsync(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the state was never reached");
-            await Task.Delay(1);
-        }
     }
 
     private static BatchOperation<int, string> Operation(Func<int, CancellationToken, Task<string>> send) =>

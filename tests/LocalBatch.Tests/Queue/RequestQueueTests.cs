@@ -15,7 +15,7 @@ public sealed class RequestQueueTests
         using var gate = new WorkGate();
         var mock = new MockHttpMessageHandler();
         mock.When("*/v1/completions").Respond(async (HttpRequestMessage _) => Json(await gate.RunAsync(CompletionJson, CancellationToken.None)));
-        using var client = CreateClient(mock);
+        using var client = CreateClient(mock, maxConcurrency: 5);
         var queue = new RequestQueue(client, new RequestQueueOptions { MaxWorkers = 5, Capacity = 1_000 });
         try
         {

@@ -101,7 +101,7 @@ public sealed class RequestQueueWorkerTests
     }
 
     [Fact]
-    public async Task Constructor_MaxWorkersZeroAndNoProps_UsesTheFallbackConcurrency()
+    public async Task Constructor_MaxWorkersZeroAndNoProps_StartsAsManyWorkersAsTheAdaptiveLimitMayReach()
     {
         var mock = new MockHttpMessageHandler();
         mock.When("*/props").Respond(HttpStatusCode.NotFound, "application/json", """{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}""");
@@ -113,15 +113,16 @@ public sealed class RequestQueueWorkerTests
             await queue.SubmitAsync($"job-{i}", ct => gate.RunAsync(0, ct));
         }
 
-        await gate.WhenStarted(LocalBatchOptions.FallbackConcurrency);
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, queue.Stats.Workers);
+        // Workers are cheap; what reaches a server is bounded by the client's limit for it, found from latency.
+        await gate.WhenStarted(10);
+        Assert.Equal(client.Options.MaxAdaptiveConcurrency, queue.Stats.Workers);
         gate.Open();
         await queue.WaitCompletionAsync();
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, queue.Stats.PeakConcurrency);
+        Assert.Equal(10, queue.Stats.PeakConcurrency);
     }
 
     [Fact]
-    public async Task Constructor_MaxWorkersZeroAndGatewayDown_StillRunsWithTheFallbackConcurrency()
+    public async Task Constructor_MaxWorkersZeroAndGatewayDown_StillRuns()
     {
         var mock = new MockHttpMessageHandler();
         mock.When("*/props").Throw(new HttpRequestException("Connection refused"));
@@ -131,7 +132,7 @@ public sealed class RequestQueueWorkerTests
         await queue.SubmitAsync("job", ct => Task.FromResult(1));
 
         Assert.Equal(1, (await queue.GetResultAsync("job")).GetValue<int>());
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, queue.Stats.Workers);
+        Assert.Equal(client.Options.MaxAdaptiveConcurrency, queue.Stats.Workers);
     }
 
     [Fact]

@@ -72,6 +72,7 @@ internal sealed class BatchRunner : IAsyncDisposable
             PromptTokens = _usage.RunInputTokens,
             CompletionTokens = _usage.RunOutputTokens,
             EstimatedRemaining = rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, job.RequestCounts.Total - done) / rate) : null,
+            Servers = _processor.Client.Pool.Snapshot(),
         };
     }
 
@@ -176,7 +177,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         var pending = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
         var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
         var lastSave = _time.GetTimestamp();
-        await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _signals.Token).ConfigureAwait(false))
+        await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, reportServers: false, _signals.Token).ConfigureAwait(false))
         {
             if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable && !await ServerAnswersAsync().ConfigureAwait(false))
             {

@@ -7,16 +7,23 @@ using Polly.Timeout;
 namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
-/// Builds the Polly pipeline every gateway call runs in: exponential retry with jitter and <c>Retry-After</c>
-/// around a per-attempt timeout. Only transient faults are retried; there is deliberately no circuit breaker,
-/// so that a short outage delays a batch instead of failing hundreds of its items.
+/// Builds the Polly pipelines every gateway call runs in: exponential retry with jitter and <c>Retry-After</c> around
+/// each attempt, and the per-attempt timeout inside it. They are two, not one, because an attempt first waits for a
+/// server's slot, and that wait must not count against its timeout. Only transient faults are retried; there is
+/// deliberately no circuit breaker, so that a short outage delays a batch instead of failing hundreds of its items.
 /// </summary>
 internal static class GatewayResiliencePipeline
 {
     /// <summary>The context property holding the request's method and path, for the retry log line.</summary>
     public static readonly ResiliencePropertyKey<string> OperationKey = new("localbatch.operation");
 
-    public static ResiliencePipeline Create(LocalBatchOptions options, TimeProvider timeProvider, ILogger logger, LocalBatchMetrics metrics)
+    /// <summary>The attempt timeout, or <see langword="null"/> when attempts have none.</summary>
+    public static ResiliencePipeline? CreateAttemptTimeout(LocalBatchOptions options, TimeProvider timeProvider) =>
+        options.AttemptTimeout == Timeout.InfiniteTimeSpan
+            ? null
+            : new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddTimeout(options.AttemptTimeout).Build();
+
+    public static ResiliencePipeline CreateRetry(LocalBatchOptions options, TimeProvider timeProvider, ILogger logger, LocalBatchMetrics metrics)
     {
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
         if (options.MaxRetryAttempts > 0)
@@ -50,11 +57,6 @@ internal static class GatewayResiliencePipeline
                     return default;
                 },
             });
-        }
-
-        if (options.AttemptTimeout != Timeout.InfiniteTimeSpan)
-        {
-            builder.AddTimeout(options.AttemptTimeout);
         }
 
         return builder.Build();

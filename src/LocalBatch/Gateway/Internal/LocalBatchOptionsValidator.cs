@@ -15,9 +15,28 @@ internal sealed partial class LocalBatchOptionsValidator : IValidateOptions<Loca
     {
         var builder = new ValidateOptionsResultBuilder();
         builder.AddResult(new Annotations().Validate(name, options));
-        if (options.Endpoint is { } endpoint && (!endpoint.IsAbsoluteUri || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)))
+        if (options.Endpoint is { } endpoint && !IsHttpAddress(endpoint))
         {
             builder.AddError($"LocalBatchOptions.Endpoint must be an absolute http or https address; got '{endpoint}'.");
+        }
+
+        if (options.Endpoints is null)
+        {
+            builder.AddError("LocalBatchOptions.Endpoints must not be null (leave it empty for the one server at Endpoint).");
+        }
+        else
+        {
+            for (var i = 0; i < options.Endpoints.Count; i++)
+            {
+                if (options.Endpoints[i] is not { } address || !IsHttpAddress(address))
+                {
+                    builder.AddError($"LocalBatchOptions.Endpoints[{i}] must be an absolute http or https address; got '{options.Endpoints[i]}'.");
+                }
+                else if (options.Endpoints.Take(i).Any(earlier => earlier is not null && Uri.Compare(earlier, address, UriComponents.HttpRequestUrl, UriFormat.SafeUnescaped, StringComparison.OrdinalIgnoreCase) == 0))
+                {
+                    builder.AddError($"LocalBatchOptions.Endpoints[{i}] repeats '{address}'.");
+                }
+            }
         }
 
         if (options.MaxRetryDelay < options.RetryBaseDelay)
@@ -32,6 +51,9 @@ internal sealed partial class LocalBatchOptionsValidator : IValidateOptions<Loca
 
         return builder.Build();
     }
+
+    private static bool IsHttpAddress(Uri address) =>
+        address.IsAbsoluteUri && (address.Scheme == Uri.UriSchemeHttp || address.Scheme == Uri.UriSchemeHttps);
 
     // The generated validator words a [Range] failure its own way ("The field X must be between A and B."): its
     // copy of the attribute ignores ErrorMessage.

@@ -5,6 +5,7 @@ internal sealed class BatchProgressTracker
 {
     private readonly IProgress<BatchProgress>? _progress;
     private readonly TimeProvider _timeProvider;
+    private readonly Func<IReadOnlyList<ServerProgress>>? _servers;
     private readonly long _started;
     private int _total;
     private int _completed;
@@ -13,8 +14,10 @@ internal sealed class BatchProgressTracker
     private long _promptTokens;
     private long _completionTokens;
 
-    public BatchProgressTracker(int? total, IProgress<BatchProgress>? progress, TimeProvider timeProvider)
+    // servers: each server's figures, for reports to a caller's progress; none for internal ones (taken per report).
+    public BatchProgressTracker(int? total, IProgress<BatchProgress>? progress, TimeProvider timeProvider, Func<IReadOnlyList<ServerProgress>>? servers = null)
     {
+        _servers = servers;
         _total = total ?? -1;
         _progress = progress;
         _timeProvider = timeProvider;
@@ -65,6 +68,7 @@ internal sealed class BatchProgressTracker
             PromptTokens = Interlocked.Read(ref _promptTokens),
             CompletionTokens = Interlocked.Read(ref _completionTokens),
             EstimatedRemaining = remaining,
+            Servers = _servers?.Invoke() ?? [],
         };
     }
 }

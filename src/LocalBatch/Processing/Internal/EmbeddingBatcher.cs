@@ -21,7 +21,7 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
         var vectors = new EmbeddingData[inputs.Count];
         var usage = new UsageTotals();
         string? model = null;
-        using var slots = new BatchSlots(concurrency, client.Concurrency.Slots);
+        using var slots = new BatchSlots(concurrency);
         var chunks = new List<Task>();
         for (var start = 0; start < inputs.Count; start += chunkSize)
         {

@@ -1,4 +1,3 @@
-using LocalBatch.Internal;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -15,7 +14,6 @@ internal static class StreamingFanOut
     public static async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
         IAsyncEnumerable<TRequest> source,
         int concurrency,
-        SlotLimiter sharedSlots,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
@@ -29,7 +27,7 @@ internal static class StreamingFanOut
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        using var slots = new BatchSlots(concurrency, sharedSlots);
+        using var slots = new BatchSlots(concurrency);
         var producer = ProduceAsync(source, concurrency, results.Writer, slots, operation, tracker, logger, timeProvider, cts.Token);
         try
         {
@@ -76,8 +74,8 @@ internal static class StreamingFanOut
         {
             await foreach (var request in source.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                // The producer only waits for room in the batch's own bound: each request then queues for its turn at
-                // the shared slots, so that a batch always has its waiting requests in line.
+                // The producer only waits for room in the batch's bound: each request then waits in line for a server's
+                // slot in the client, so that a batch always has its waiting requests in line.
                 await slots.ReserveAsync(cancellationToken).ConfigureAwait(false);
                 running.Add(RunOneAsync(index++, request));
                 if (running.Count > (2 * concurrency) + 64)
@@ -115,11 +113,7 @@ internal static class StreamingFanOut
         {
             try
             {
-                BatchItemResult<TResult> result;
-                using (await slots.TakeTurnAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    result = await operation.RunAsync(position, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
-                }
+                var result = await operation.RunAsync(position, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
 
                 await writer.WriteAsync((request, result), cancellationToken).ConfigureAwait(false);
             }

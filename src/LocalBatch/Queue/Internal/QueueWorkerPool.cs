@@ -102,7 +102,7 @@ internal sealed class QueueWorkerPool : IDisposable
 
     private async Task<int> ResolveWorkerCountAsync()
     {
-        var count = await _client.Concurrency.GetAsync(_abort.Token).ConfigureAwait(false);
+        var count = await _client.Pool.GetConcurrencyAsync(_abort.Token).ConfigureAwait(false);
         Log.QueueStarted(_logger, count, "automatic");
         return count;
     }
