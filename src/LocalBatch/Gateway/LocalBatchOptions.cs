@@ -56,8 +56,9 @@ public sealed class LocalBatchOptions
     /// </summary>
     /// <value>
     /// The default is <see langword="false"/>: latency decides only for servers without <c>/props</c> (gateways, Ollama,
-    /// LM Studio, vLLM). The limit starts at <see cref="FallbackConcurrency"/>, grows while answers come as fast as when
+    /// LM Studio, vLLM). The limit grows while answers come as fast as when
     /// the server was idle, and falls back when they slow down (requests queueing in the server) or on 429 and 503.
+    /// It starts at one request, and doubles each round of answers until requests start to queue.
     /// </value>
     public bool UseAdaptiveConcurrency { get; set; }
 
@@ -91,8 +92,8 @@ public sealed class LocalBatchOptions
     public int MaxEmbeddingInputsPerRequest { get; set; } = 256;
 
     /// <summary>
-    /// The concurrency a server without <c>/props</c> starts at (when <see cref="MaxConcurrency"/> is 0), before its
-    /// latency tells more.
+    /// The concurrency that earlier versions assumed for a server without <c>/props</c>. Such a server's concurrency is
+    /// now found from its latency (see <see cref="UseAdaptiveConcurrency"/>); the constant is kept for code that names it.
     /// </summary>
     public const int FallbackConcurrency = 4;
 

@@ -63,7 +63,7 @@ public sealed class ServerConcurrencyTests
 
         Assert.Equal(20, await processor.GetConcurrencyAsync());
         Assert.Equal(20, await processor.GetConcurrencyAsync());
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, client.Pool.Snapshot()[0].Limit);
+        Assert.Equal(1, client.Pool.Snapshot()[0].Limit); // the latency-based limit starts at one request
         Assert.True(client.Pool.Snapshot()[0].InRotation);
         Assert.Equal(1, mock.GetMatchCount(props));
     }

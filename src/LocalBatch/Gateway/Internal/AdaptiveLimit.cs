@@ -14,9 +14,13 @@ namespace LocalBatch.Gateway.Internal;
 /// <para>
 /// Once a round (as many answers as the limit) is in: fewer than <see cref="Alpha"/> queued while the limit was used
 /// means room, so the limit doubles (slow start, until a queue is first seen) or grows by one; more than
-/// a quarter of those in flight (at least one) queued means the limit went past the slots, so it drops to the slots
+/// a sixth or so of those in flight (at least one) queued means the limit went past the slots, so it drops to the slots
 /// estimated plus <see cref="Alpha"/>: a server is never kept much beyond its slots, however few it has. An overload answer (429, 503) cuts it by a quarter at once. The small queue kept on purpose
 /// hides each request's round trip, which a server whose slots are exactly full would spend idle.
+/// </para>
+/// <para>
+/// It starts at one request, so that the first answer shows the unloaded latency: starting higher on a server with fewer
+/// slots would take queueing for the norm.
 /// </para>
 /// <para>Not thread-safe: its owner serializes calls.</para>
 /// </remarks>
@@ -26,7 +30,7 @@ internal sealed class AdaptiveLimit
     public const double Alpha = 1;
 
     /// <summary>The share of the requests in flight that may queue before the limit falls back to the estimated slots.</summary>
-    public const double BetaShare = 0.25;
+    public const double BetaShare = 0.15;
 
     /// <summary>Rounds after which the unloaded latency is measured afresh (a server may have become slower).</summary>
     private const int RoundsPerMinRttReset = 200;
@@ -39,6 +43,9 @@ internal sealed class AdaptiveLimit
     private int _roundSamples;
     private int _roundMaxInFlight;
     private int _rounds;
+
+    /// <summary>The limit a server starts at.</summary>
+    public const int Initial = 1;
 
     public AdaptiveLimit(int initial, int max)
     {

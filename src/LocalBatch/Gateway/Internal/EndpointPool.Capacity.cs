@@ -131,7 +131,7 @@ internal sealed partial class EndpointPool
             if (source == CapacitySource.Adaptive)
             {
                 // A server already found adaptive keeps what it learned when only its /props is asked again.
-                endpoint.Adaptive ??= new AdaptiveLimit(LocalBatchOptions.FallbackConcurrency, _options.MaxAdaptiveConcurrency);
+                endpoint.Adaptive ??= new AdaptiveLimit(AdaptiveLimit.Initial, _options.MaxAdaptiveConcurrency);
                 endpoint.Limit = endpoint.Adaptive.Limit;
                 endpoint.Ceiling = _options.MaxAdaptiveConcurrency;
             }
