@@ -34,9 +34,13 @@ internal sealed class SlotLimiter(int limit)
     public int InUse => Volatile.Read(ref _inUse);
 
     /// <summary>Waits for a slot; dispose the lease to give it back.</summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first (no slot is held).</exception>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> was cancelled first (no slot is held), even when a slot is free, as
+    /// <see cref="SemaphoreSlim.WaitAsync(CancellationToken)"/> does: a cancelled batch starts nothing more.
+    /// </exception>
     public ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         TaskCompletionSource waiter;
         lock (_gate)
         {
@@ -45,8 +49,6 @@ internal sealed class SlotLimiter(int limit)
                 _inUse++;
                 return ValueTask.FromResult(new Lease(this));
             }
-
-            cancellationToken.ThrowIfCancellationRequested();
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Enqueue(waiter);
         }

@@ -77,4 +77,14 @@ public sealed class SlotLimiterTests
         (await waiting).Dispose();
         Assert.Equal(0, limiter.InUse);
     }
+
+    [Fact]
+    public async Task AcquireAsync_AlreadyCancelledWithASlotFree_ThrowsAndHoldsNothing()
+    {
+        var limiter = new SlotLimiter(2);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => limiter.AcquireAsync(new CancellationToken(canceled: true)).AsTask());
+
+        Assert.Equal(0, limiter.InUse);
+    }
 }
