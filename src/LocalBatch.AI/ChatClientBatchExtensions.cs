@@ -70,19 +70,7 @@ public static class ChatClientBatchExtensions
         return CreateRunner(client, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Answers conversations read lazily from <paramref name="conversations"/>, yielding each result as it finishes. Memory
-    /// stays O(<see cref="ChatBatchOptions.MaxConcurrency"/>) however many conversations there are.
-    /// </summary>
-    /// <param name="client">The chat client.</param>
-    /// <param name="conversations">The conversations; read only as slots free up.</param>
-    /// <param name="chatOptions">What every request carries; the client's defaults when <see langword="null"/>.</param>
-    /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish (its <see cref="BatchProgress.Total"/> is known at the end).</param>
-    /// <param name="cancellationToken">Stops the batch.</param>
-    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/> or <paramref name="conversations"/> is <see langword="null"/>.</exception>
-    /// <exception cref="Options.OptionsValidationException"><paramref name="batchOptions"/> is not valid.</exception>
+    /// <inheritdoc cref="StreamBatchAsync(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
     public static IAsyncEnumerable<BatchItemResult<ChatResponse>> StreamBatchAsync(
         this IChatClient client,
         IEnumerable<IEnumerable<ChatMessage>> conversations,

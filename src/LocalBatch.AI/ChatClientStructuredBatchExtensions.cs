@@ -26,36 +26,11 @@ public static class ChatClientStructuredBatchExtensions
     /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
     /// <param name="client">The chat client.</param>
     /// <param name="conversations">The conversations, each a list of messages.</param>
-    /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
-    /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish.</param>
-    /// <param name="cancellationToken">Stops new requests and aborts the ones in flight.</param>
-    /// <returns>One result per conversation, in input order.</returns>
-    /// <remarks>
-    /// Reads <typeparamref name="T"/> with <see cref="AIJsonUtilities.DefaultOptions"/>, as <c>GetResponseAsync&lt;T&gt;</c>
-    /// does. In a trimmed or native AOT application, use the overload taking <see cref="JsonSerializerOptions"/> with a
-    /// source-generated context that knows <typeparamref name="T"/>.
-    /// </remarks>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/> or <paramref name="conversations"/> is <see langword="null"/>.</exception>
-    /// <exception cref="Options.OptionsValidationException"><paramref name="batchOptions"/> is not valid.</exception>
-    /// <exception cref="OperationCanceledException">The batch was cancelled.</exception>
-    public static Task<IReadOnlyList<BatchItemResult<ChatResponse<T>>>> ProcessBatchAsync<T>(
-        this IChatClient client,
-        IEnumerable<IEnumerable<ChatMessage>> conversations,
-        ChatOptions? chatOptions = null,
-        ChatBatchOptions? batchOptions = null,
-        IProgress<BatchProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
-    }
-
-    /// <summary>Answers every conversation as a <typeparamref name="T"/> read with <paramref name="serializerOptions"/>.</summary>
-    /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
-    /// <param name="client">The chat client.</param>
-    /// <param name="conversations">The conversations, each a list of messages.</param>
-    /// <param name="serializerOptions">How <typeparamref name="T"/> is described and read, such as a source-generated context's options (no reflection).</param>
+    /// <param name="serializerOptions">
+    /// How <typeparamref name="T"/> is described and read, such as a source-generated context's options (no reflection, so
+    /// trimmed and native AOT applications work). The overload without it uses <see cref="AIJsonUtilities.DefaultOptions"/>,
+    /// as <c>GetResponseAsync&lt;T&gt;</c> does.
+    /// </param>
     /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
     /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
     /// <param name="progress">Receives progress as conversations finish.</param>
@@ -78,44 +53,33 @@ public static class ChatClientStructuredBatchExtensions
         return CreateRunner<T>(client, serializerOptions, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Answers conversations read lazily as <typeparamref name="T"/>, yielding each result as it finishes; memory stays
-    /// O(<see cref="ChatBatchOptions.MaxConcurrency"/>).
-    /// </summary>
-    /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
-    /// <param name="client">The chat client.</param>
-    /// <param name="conversations">The conversations; read only as slots free up.</param>
-    /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
-    /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish.</param>
-    /// <param name="cancellationToken">Stops the batch.</param>
-    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
-    /// <remarks>Reads <typeparamref name="T"/> with <see cref="AIJsonUtilities.DefaultOptions"/>; for native AOT, pass source-generated <see cref="JsonSerializerOptions"/>.</remarks>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/> or <paramref name="conversations"/> is <see langword="null"/>.</exception>
-    /// <exception cref="Options.OptionsValidationException"><paramref name="batchOptions"/> is not valid.</exception>
-    public static IAsyncEnumerable<BatchItemResult<ChatResponse<T>>> StreamBatchAsync<T>(
+    /// <inheritdoc cref="ProcessBatchAsync{T}(IChatClient, IEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
+    public static Task<IReadOnlyList<BatchItemResult<ChatResponse<T>>>> ProcessBatchAsync<T>(
         this IChatClient client,
-        IAsyncEnumerable<IEnumerable<ChatMessage>> conversations,
+        IEnumerable<IEnumerable<ChatMessage>> conversations,
         ChatOptions? chatOptions = null,
         ChatBatchOptions? batchOptions = null,
         IProgress<BatchProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
+        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
     }
 
     /// <summary>
-    /// Answers conversations read lazily as <typeparamref name="T"/> read with <paramref name="serializerOptions"/>,
-    /// yielding each result as it finishes; memory stays O(<see cref="ChatBatchOptions.MaxConcurrency"/>).
+    /// Answers conversations read lazily as <typeparamref name="T"/>, yielding each result as it finishes; memory stays
+    /// O(<see cref="ChatBatchOptions.MaxConcurrency"/>) however many conversations there are.
     /// </summary>
     /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
     /// <param name="client">The chat client.</param>
     /// <param name="conversations">The conversations; read only as slots free up.</param>
-    /// <param name="serializerOptions">How <typeparamref name="T"/> is described and read, such as a source-generated context's options.</param>
+    /// <param name="serializerOptions">
+    /// How <typeparamref name="T"/> is described and read, such as a source-generated context's options (no reflection).
+    /// The overloads without it use <see cref="AIJsonUtilities.DefaultOptions"/>, as <c>GetResponseAsync&lt;T&gt;</c> does.
+    /// </param>
     /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
     /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish.</param>
+    /// <param name="progress">Receives progress as conversations finish (its <see cref="BatchProgress.Total"/> is known at the end).</param>
     /// <param name="cancellationToken">Stops the batch.</param>
     /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="client"/>, <paramref name="conversations"/> or <paramref name="serializerOptions"/> is <see langword="null"/>.</exception>
@@ -134,48 +98,20 @@ public static class ChatClientStructuredBatchExtensions
         return CreateRunner<T>(client, serializerOptions, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Answers conversations read lazily as <typeparamref name="T"/>, yielding each result as it finishes; memory stays
-    /// O(<see cref="ChatBatchOptions.MaxConcurrency"/>).
-    /// </summary>
-    /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
-    /// <param name="client">The chat client.</param>
-    /// <param name="conversations">The conversations; read only as slots free up.</param>
-    /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
-    /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish.</param>
-    /// <param name="cancellationToken">Stops the batch.</param>
-    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
-    /// <remarks>Reads <typeparamref name="T"/> with <see cref="AIJsonUtilities.DefaultOptions"/>; for native AOT, pass source-generated <see cref="JsonSerializerOptions"/>.</remarks>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/> or <paramref name="conversations"/> is <see langword="null"/>.</exception>
-    /// <exception cref="Options.OptionsValidationException"><paramref name="batchOptions"/> is not valid.</exception>
+    /// <inheritdoc cref="StreamBatchAsync{T}(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
     public static IAsyncEnumerable<BatchItemResult<ChatResponse<T>>> StreamBatchAsync<T>(
         this IChatClient client,
-        IEnumerable<IEnumerable<ChatMessage>> conversations,
+        IAsyncEnumerable<IEnumerable<ChatMessage>> conversations,
         ChatOptions? chatOptions = null,
         ChatBatchOptions? batchOptions = null,
         IProgress<BatchProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return client.StreamBatchAsync<T>(conversations.ToAsyncEnumerable(), chatOptions, batchOptions, progress, cancellationToken);
+        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Answers conversations read lazily as <typeparamref name="T"/> read with <paramref name="serializerOptions"/>,
-    /// yielding each result as it finishes; memory stays O(<see cref="ChatBatchOptions.MaxConcurrency"/>).
-    /// </summary>
-    /// <typeparam name="T">The type of the answers; its JSON schema is sent with every request.</typeparam>
-    /// <param name="client">The chat client.</param>
-    /// <param name="conversations">The conversations; read only as slots free up.</param>
-    /// <param name="serializerOptions">How <typeparamref name="T"/> is described and read, such as a source-generated context's options.</param>
-    /// <param name="chatOptions">What every request carries; its response format is set to <typeparamref name="T"/>'s schema.</param>
-    /// <param name="batchOptions">How the batch runs; the defaults when <see langword="null"/>.</param>
-    /// <param name="progress">Receives progress as conversations finish.</param>
-    /// <param name="cancellationToken">Stops the batch.</param>
-    /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="client"/>, <paramref name="conversations"/> or <paramref name="serializerOptions"/> is <see langword="null"/>.</exception>
-    /// <exception cref="Options.OptionsValidationException"><paramref name="batchOptions"/> is not valid.</exception>
+    /// <inheritdoc cref="StreamBatchAsync{T}(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
     public static IAsyncEnumerable<BatchItemResult<ChatResponse<T>>> StreamBatchAsync<T>(
         this IChatClient client,
         IEnumerable<IEnumerable<ChatMessage>> conversations,
@@ -187,6 +123,19 @@ public static class ChatClientStructuredBatchExtensions
     {
         ArgumentNullException.ThrowIfNull(conversations);
         return client.StreamBatchAsync<T>(conversations.ToAsyncEnumerable(), serializerOptions, chatOptions, batchOptions, progress, cancellationToken);
+    }
+
+    /// <inheritdoc cref="StreamBatchAsync{T}(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
+    public static IAsyncEnumerable<BatchItemResult<ChatResponse<T>>> StreamBatchAsync<T>(
+        this IChatClient client,
+        IEnumerable<IEnumerable<ChatMessage>> conversations,
+        ChatOptions? chatOptions = null,
+        ChatBatchOptions? batchOptions = null,
+        IProgress<BatchProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(conversations);
+        return client.StreamBatchAsync<T>(conversations.ToAsyncEnumerable(), chatOptions, batchOptions, progress, cancellationToken);
     }
 
     private static ChatBatchRunner<ChatResponse<T>> CreateRunner<T>(IChatClient client, JsonSerializerOptions? serializerOptions, ChatOptions? chatOptions, ChatBatchOptions? batchOptions)

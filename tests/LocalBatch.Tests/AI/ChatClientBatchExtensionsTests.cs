@@ -136,7 +136,7 @@ public sealed class ChatClientBatchExtensionsTests
     public async Task StreamBatchAsync_LongLazyInput_ReadsOnlyAFewAheadOfTheConsumerAndIndexesByInputPosition()
     {
         const int Concurrency = 4;
-        const int Count = 5_000;
+        const int Count = 2_000;
         var read = 0;
         var consumed = 0;
         var furthestAhead = 0;
