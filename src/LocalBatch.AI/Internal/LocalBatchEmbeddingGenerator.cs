@@ -78,16 +78,14 @@ internal sealed class LocalBatchEmbeddingGenerator(LocalBatchProcessor processor
             fields = new Dictionary<string, JsonElement>(raw.AdditionalProperties ?? new Dictionary<string, JsonElement>(), StringComparer.Ordinal);
             foreach (var (name, value) in additional)
             {
-                fields[name] = value is null
-                    ? default
-                    : JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType()));
+                fields[name] = ToJson(value);
             }
         }
 
         if (options.Dimensions is { } dimensions)
         {
             fields ??= new Dictionary<string, JsonElement>(raw.AdditionalProperties ?? new Dictionary<string, JsonElement>(), StringComparer.Ordinal);
-            fields["dimensions"] = JsonSerializer.SerializeToElement(dimensions, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(int)));
+            fields["dimensions"] = ToJson(dimensions);
         }
 
         return raw with
@@ -96,6 +94,10 @@ internal sealed class LocalBatchEmbeddingGenerator(LocalBatchProcessor processor
             AdditionalProperties = fields ?? raw.AdditionalProperties,
         };
     }
+
+    /// <summary>A value as JSON through Microsoft.Extensions.AI's own (source-generated, then reflection if allowed) options.</summary>
+    private static JsonElement ToJson(object? value) =>
+        JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value?.GetType() ?? typeof(object)));
 
     private static UsageDetails? ToUsageDetails(Usage? usage) => usage is null ? null : new UsageDetails
     {

@@ -85,7 +85,7 @@ public sealed class LocalBatchEmbeddingGeneratorTests
         {
             ModelId = "bge-small",
             Dimensions = 16,
-            AdditionalProperties = new() { ["truncate"] = true, ["user"] = "u-1" },
+            AdditionalProperties = new() { ["truncate"] = true, ["user"] = "u-1", ["pooling"] = null },
         };
 
         var embeddings = await generator.GenerateAsync(["one", "two"], options);
@@ -95,6 +95,7 @@ public sealed class LocalBatchEmbeddingGeneratorTests
         Assert.Equal(16, (int?)body["dimensions"]);
         Assert.True((bool?)body["truncate"]);
         Assert.Equal("u-1", (string?)body["user"]);
+        Assert.True(body.AsObject().TryGetPropertyValue("pooling", out var pooling) && pooling is null);
         Assert.Equal(2, embeddings.Count);
     }
 
