@@ -13,7 +13,8 @@ namespace Microsoft.Extensions.AI;
 /// At most <see cref="ChatBatchOptions.MaxConcurrency"/> conversations are in flight. One that fails (the client throws)
 /// becomes that item's <see cref="BatchItemResult{T}.Error"/> and never fails or cancels the others; only the batch's
 /// own cancellation ends it, with an <see cref="OperationCanceledException"/>. Progress is reported as conversations
-/// finish, with the tokens of <see cref="ChatResponse.Usage"/>. Retries are the chat client's.
+/// finish, with the tokens of <see cref="ChatResponse.Usage"/>. Retries are the chat client's own, unseen here: each
+/// result's <see cref="BatchItemResult{T}.Attempts"/> is 1.
 /// </para>
 /// <para>
 /// Each conversation gets its own copy of the <see cref="ChatOptions"/>, so a client or middleware that changes the
