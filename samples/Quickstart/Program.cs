@@ -34,7 +34,7 @@ Console.WriteLine($"Completions: {completions.Count(r => r.IsSuccess)}/{completi
 var chats = await processor.ProcessBatchChatCompletionsAsync(
     new[] { "red", "green", "blue" }.Select(colour => new ChatCompletionRequest
     {
-        Messages = [ChatMessage.System("You are terse."), ChatMessage.User($"Name a fruit that is {colour}.")],
+        Messages = [ChatCompletionMessage.System("You are terse."), ChatCompletionMessage.User($"Name a fruit that is {colour}.")],
         MaxTokens = 8,
     }));
 foreach (var chat in chats)

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using LocalBatch;
 using LocalBatch.DependencyInjection.Internal;
 using LocalBatch.Gateway.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -10,14 +12,26 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers LocalBatch with a service collection.</summary>
 public static class LocalBatchServiceCollectionExtensions
 {
+    private const string HttpClientName = "LocalBatch";
+
     /// <summary>
-    /// Registers the typed <see cref="LocalGatewayClient"/> (with its resilience pipeline), validated
-    /// <see cref="LocalBatchOptions"/>, and the <see cref="LocalBatchProcessor"/>.
+    /// Registers the <see cref="LocalGatewayClient"/> (with its resilience pipeline) on a named <see cref="HttpClient"/>
+    /// from <c>IHttpClientFactory</c>, validated <see cref="LocalBatchOptions"/>, and the <see cref="LocalBatchProcessor"/>,
+    /// all singletons.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options.</param>
     /// <returns>A builder to chain more configuration, such as <c>AddRequestQueue</c>.</returns>
-    /// <remarks>The options are validated when the host starts; every problem is reported at once.</remarks>
+    /// <remarks>
+    /// <para>The options are validated when the host starts; every problem is reported at once.</para>
+    /// <para>
+    /// The gateway client is one singleton, so the processor, the <see cref="RequestQueue"/> and the batch jobs resolved
+    /// from one container share its concurrency and the server's slots. Its <see cref="HttpClient"/> is made once by
+    /// <c>IHttpClientFactory</c> (named <c>LocalBatch</c>, handler rotation off) over a
+    /// <see cref="System.Net.Http.SocketsHttpHandler"/> that renews its connections every 5 minutes, so DNS changes are
+    /// seen although the client lives as long as the container.
+    /// </para>
+    /// </remarks>
     public static ILocalBatchBuilder AddLocalBatch(this IServiceCollection services, Action<LocalBatchOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -43,8 +57,13 @@ public static class LocalBatchServiceCollectionExtensions
         services.AddOptions<LocalBatchOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalBatchOptions>, LocalBatchOptionsValidator>());
 
+        // A named client, not a typed one: the gateway client is a singleton (its concurrency and shared slots are
+        // per instance), and a typed client resolved into a singleton would keep a factory-made handler past its
+        // rotation. So, as the guidance for HttpClient in long-lived services says, the primary handler is a
+        // SocketsHttpHandler whose PooledConnectionLifetime renews connections (DNS changes are seen), and the
+        // factory's handler rotation is off: the one handler chain lives as long as the client.
         var httpClient = services
-            .AddHttpClient<LocalGatewayClient>((provider, http) =>
+            .AddHttpClient(HttpClientName, static (provider, http) =>
             {
                 var options = provider.GetRequiredService<IOptions<LocalBatchOptions>>().Value;
                 http.BaseAddress = GatewayHttpClientFactory.NormalizeBaseAddress(options.Endpoint);
@@ -52,9 +71,19 @@ public static class LocalBatchServiceCollectionExtensions
                 // Long generations are normal: the per-attempt timeout of the pipeline is the only limit.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .ConfigurePrimaryHttpMessageHandler(GatewayHttpClientFactory.CreateHandler);
+            .ConfigurePrimaryHttpMessageHandler(GatewayHttpClientFactory.CreateHandler)
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
-        services.TryAddSingleton<LocalBatchProcessor>();
+        // One client for the processor, the queue and the batch jobs, so that together they share the server's slots.
+        services.TryAddSingleton(static provider => new LocalGatewayClient(
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
+            provider.GetRequiredService<IOptions<LocalBatchOptions>>(),
+            provider.GetService<ILogger<LocalGatewayClient>>(),
+            provider.GetService<IMeterFactory>(),
+            provider.GetService<TimeProvider>()));
+        services.TryAddSingleton(static provider => new LocalBatchProcessor(
+            provider.GetRequiredService<LocalGatewayClient>(),
+            provider.GetService<ILogger<LocalBatchProcessor>>()));
         return new LocalBatchBuilder(services, httpClient);
     }
 }

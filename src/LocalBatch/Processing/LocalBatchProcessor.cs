@@ -238,26 +238,10 @@ public sealed class LocalBatchProcessor : IDisposable
         using var activity = StartBatchActivity(endpoint, items.Count);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
         var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider, Client.Pool.Snapshot);
-        var timeProvider = Client.TimeProvider;
-
-        // The design's fan-out: every item waits for one of N slots; Task.WhenAll gathers them in input order.
-        using var slots = new BatchSlots(concurrency);
-        var tasks = new Task<BatchItemResult<TResult>>[items.Count];
-        for (var i = 0; i < items.Count; i++)
-        {
-            tasks[i] = RunInSlotAsync(i, items[i]);
-        }
-
-        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        var results = await ListFanOut.RunAsync(items, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false);
         tracker.Report();
         activity?.SetTag("localbatch.failed", tracker.Snapshot().Failed);
         return results;
-
-        async Task<BatchItemResult<TResult>> RunInSlotAsync(int index, TRequest request)
-        {
-            using var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            return await operation.RunAsync(index, request, tracker, _logger, timeProvider, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async IAsyncEnumerable<BatchItemResult<TResult>> StreamResultsAsync<TRequest, TResult>(

@@ -15,7 +15,7 @@ public sealed class LocalGatewayClientIntegrationTests
         using var client = new LocalGatewayClient(Simulator.FastOptions(gateway));
 
         var completion = await client.CreateCompletionAsync(new CompletionRequest { Prompt = "Hello there", MaxTokens = 5 });
-        var chat = await client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatMessage.User("Hi")], MaxTokens = 3 });
+        var chat = await client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatCompletionMessage.User("Hi")], MaxTokens = 3 });
         var embeddings = await client.CreateEmbeddingsAsync(new EmbeddingRequest { Input = ["a b", "c"] });
         var models = await client.ListModelsAsync();
         var health = await client.GetHealthAsync();

@@ -166,7 +166,7 @@ public sealed class LocalGatewayClientRetryTests
         using var client = MockGateway.CreateClient(mock, o => o.ApiKey = key, logger);
 
         var unauthorized = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateCompletionAsync(new CompletionRequest { Prompt = "x" }));
-        var unreachable = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatMessage.User("x")] }));
+        var unreachable = await Assert.ThrowsAsync<LocalGatewayException>(() => client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatCompletionMessage.User("x")] }));
 
         Assert.Contains("ApiKey", unauthorized.Message, StringComparison.Ordinal);
         foreach (var text in new[] { unauthorized.ToString(), unreachable.ToString(), string.Join('\n', logger.Lines), client.ToString()! })

@@ -36,7 +36,7 @@ public sealed class LocalGatewayClientTests
         mock.When(HttpMethod.Post, MockGateway.BaseUrl + "/v1/chat/completions").Respond("application/json", ReferenceResponses.Chat);
         using var client = MockGateway.CreateClient(mock);
 
-        var response = await client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatMessage.User("Hi")] });
+        var response = await client.CreateChatCompletionAsync(new ChatCompletionRequest { Messages = [ChatCompletionMessage.User("Hi")] });
 
         Assert.Equal("assistant", response.Choices[0].Message!.Role);
         Assert.Equal("timestamp guardreland", response.Content);

@@ -69,7 +69,7 @@ public sealed class LocalBatchProcessorTests
         using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway));
         gateway.Pause();
 
-        var pending = processor.ProcessBatchChatCompletionsAsync(Enumerable.Range(0, 40).Select(i => new ChatCompletionRequest { Messages = [ChatMessage.User($"q{i}")] }));
+        var pending = processor.ProcessBatchChatCompletionsAsync(Enumerable.Range(0, 40).Select(i => new ChatCompletionRequest { Messages = [ChatCompletionMessage.User($"q{i}")] }));
         await gateway.WaitForInFlightAsync(6);
         gateway.Resume();
         var results = await pending;

@@ -1,4 +1,5 @@
 using LocalBatch.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -81,5 +82,46 @@ public sealed class RequestQueueBuilderExtensionsTests
         Assert.Equal(3, options.MaxWorkers);
         Assert.Equal(5, options.Capacity);
         Assert.Equal(3, provider.GetRequiredService<RequestQueue>().Stats.Workers);
+    }
+
+    [Fact]
+    public async Task AddRequestQueue_FromConfiguration_BindsEveryOptionAndValidatesThem()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Queue:MaxWorkers"] = "6",
+                ["Queue:Capacity"] = "50",
+                ["Queue:DrainTimeout"] = "00:00:30",
+                ["Queue:KeepResultsAfterRead"] = "true",
+                ["Queue:MaxRetainedResults"] = "100",
+                ["Queue:ResultRetention"] = "01:00:00",
+            })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddLocalBatch(o => o.Endpoint = new Uri("http://127.0.0.1:8080")).AddRequestQueue(configuration.GetSection("Queue"));
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<RequestQueueOptions>>().Value;
+
+        Assert.Equal((6, 50, TimeSpan.FromSeconds(30)), (options.MaxWorkers, options.Capacity, options.DrainTimeout));
+        Assert.True(options.KeepResultsAfterRead);
+        Assert.Equal((100, TimeSpan.FromHours(1)), (options.MaxRetainedResults, options.ResultRetention));
+        Assert.Equal(6, provider.GetRequiredService<RequestQueue>().Stats.Workers);
+    }
+
+    [Fact]
+    public async Task AddRequestQueue_FromConfigurationWithBadValues_FailsStartupValidation()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Queue:Capacity"] = "0" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddLocalBatch(o => o.Endpoint = new Uri("http://127.0.0.1:8080")).AddRequestQueue(configuration.GetSection("Queue"));
+        await using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("RequestQueueOptions.Capacity", ex.Message, StringComparison.Ordinal);
     }
 }

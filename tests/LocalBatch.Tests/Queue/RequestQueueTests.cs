@@ -58,7 +58,7 @@ public sealed class RequestQueueTests
         using var client = CreateClient(mock);
         await using var queue = new RequestQueue(client, new RequestQueueOptions { MaxWorkers = 2 });
 
-        await queue.SubmitAsync("chat", new ChatCompletionRequest { Messages = [ChatMessage.User("Hi")] });
+        await queue.SubmitAsync("chat", new ChatCompletionRequest { Messages = [ChatCompletionMessage.User("Hi")] });
         await queue.SubmitAsync("embed", new EmbeddingRequest { Input = ["one"] });
 
         var chat = await queue.GetResultAsync("chat");

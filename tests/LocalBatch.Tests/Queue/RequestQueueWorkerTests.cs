@@ -48,7 +48,7 @@ public sealed class RequestQueueWorkerTests
         await using var queue = new RequestQueue(client, new RequestQueueOptions { MaxWorkers = 1 });
 
         await queue.SubmitAsync("bad", new CompletionRequest { Prompt = string.Empty });
-        await queue.SubmitAsync("good", new ChatCompletionRequest { Messages = [ChatMessage.User("Hi")] });
+        await queue.SubmitAsync("good", new ChatCompletionRequest { Messages = [ChatCompletionMessage.User("Hi")] });
 
         var bad = await queue.GetResultAsync("bad");
         Assert.Equal(RequestStatus.Failed, bad.Status);

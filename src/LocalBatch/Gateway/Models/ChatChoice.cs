@@ -12,7 +12,7 @@ public sealed record ChatChoice
 
     /// <summary>Gets the assistant's message.</summary>
     [JsonPropertyName("message")]
-    public ChatMessage? Message { get; init; }
+    public ChatCompletionMessage? Message { get; init; }
 
     /// <summary>Gets why generation stopped: <c>stop</c>, <c>length</c> or <c>tool_calls</c>.</summary>
     [JsonPropertyName("finish_reason")]

@@ -13,7 +13,7 @@ public sealed record ChatCompletionRequest
 
     /// <summary>Gets the conversation so far.</summary>
     [JsonPropertyName("messages")]
-    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+    public required IReadOnlyList<ChatCompletionMessage> Messages { get; init; }
 
     /// <summary>Gets the most tokens to generate, or <see langword="null"/> for the server's default.</summary>
     [JsonPropertyName("max_tokens")]

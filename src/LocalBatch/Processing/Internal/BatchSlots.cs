@@ -10,7 +10,18 @@ internal sealed class BatchSlots(int concurrency) : IDisposable
     private readonly SemaphoreSlim _own = new(concurrency, concurrency);
 
     /// <summary>Waits for room within the batch's bound; give it back with <see cref="Unreserve"/>.</summary>
-    public Task ReserveAsync(CancellationToken cancellationToken) => _own.WaitAsync(cancellationToken);
+    /// <exception cref="OperationCanceledException">
+    /// Cancelled while waiting, or just as room was given (a cancelled batch starts nothing more): no room is held.
+    /// </exception>
+    public async Task ReserveAsync(CancellationToken cancellationToken)
+    {
+        await _own.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _own.Release();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
 
     /// <summary>Gives back a place taken by <see cref="ReserveAsync"/>.</summary>
     public void Unreserve() => _own.Release();
