@@ -50,10 +50,17 @@ internal sealed class ProgressRenderer(TextWriter error, bool isTerminal, TimePr
     {
         var tokensPerSecond = progress.Elapsed > TimeSpan.Zero ? progress.CompletionTokens / progress.Elapsed.TotalSeconds : 0;
         var eta = progress.EstimatedRemaining is { } remaining ? FormatDuration(remaining) : "--:--";
-        return string.Create(
+        var counts = string.Create(
             CultureInfo.InvariantCulture,
             $"{progress.Completed}/{progress.Total} done, {progress.Failed} failed, {progress.RequestsPerSecond:0.0} req/s, {tokensPerSecond:0} tok/s, ETA {eta}");
+        return progress.Servers.Count > 1 ? counts + "; " + FormatServers(progress.Servers) : counts;
     }
+
+    /// <summary>Each server's requests in flight out of its limit, and whether it is out of the rotation.</summary>
+    public static string FormatServers(IReadOnlyList<ServerProgress> servers) =>
+        string.Join(", ", servers.Select(static server => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{server.Endpoint.Authority} {server.InFlight}/{server.Limit}{(server.InRotation ? string.Empty : " down")}")));
 
     public static string FormatDuration(TimeSpan duration) =>
         duration.TotalHours >= 1

@@ -21,6 +21,13 @@ public sealed class LocalBatchServerOptions
     public Uri Gateway { get; set; } = LocalBatchOptions.DefaultEndpoint;
 
     /// <summary>
+    /// Gets or sets several llama.cpp servers to spread batches over; when it holds any, batches run on all of them
+    /// (see <see cref="LocalBatchOptions.Endpoints"/>) and other routes are proxied to <see cref="Gateway"/>.
+    /// </summary>
+    /// <value>The default is empty: batches run on <see cref="Gateway"/> alone.</value>
+    public IList<Uri> Gateways { get; set; } = [];
+
+    /// <summary>
     /// Gets or sets the key this server sends to the gateway, as <c>Authorization: Bearer</c>, for batches and proxied
     /// requests alike. A key that a client sends to this server is never forwarded.
     /// </summary>

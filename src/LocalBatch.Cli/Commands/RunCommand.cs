@@ -17,9 +17,9 @@ internal static class RunCommand
         var input = new Argument<FileInfo>("input") { Description = "The JSONL batch file (OpenAI Batch API format)." };
         var output = new Option<string?>("--output", "-o") { Description = "Where the successful answers go (default INPUT.output.jsonl)." };
         var errors = new Option<string?>("--errors", "-e") { Description = "Where the failed requests go (default INPUT.errors.jsonl)." };
-        var endpoint = new Option<string?>("--endpoint") { Description = "The server's base address (default $LOCALBATCH_ENDPOINT, else http://localhost:8080)." };
+        var endpoint = new Option<string[]>("--endpoint") { Description = "The server's base address; repeat it to spread the file over several servers (default $LOCALBATCH_ENDPOINT, comma-separated for several, else http://localhost:8080)." };
         var apiKey = new Option<string?>("--api-key") { Description = "The API key (default $LOCALBATCH_API_KEY)." };
-        var concurrency = new Option<string>("--concurrency") { Description = "Requests in flight: a number, or auto (the server's total_slots).", DefaultValueFactory = _ => "auto" };
+        var concurrency = new Option<string>("--concurrency") { Description = "Requests in flight per server: a number; auto (its total_slots, else found from latency); or adaptive (found from latency).", DefaultValueFactory = _ => "auto" };
         var stateDir = CommonOptions.StateDirectory();
 
         var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
@@ -41,7 +41,7 @@ internal static class RunCommand
         return command;
     }
 
-    internal sealed record RunSettings(FileInfo Input, string? Output, string? Errors, string? Endpoint, string? ApiKey, string Concurrency, string StateDirectory);
+    internal sealed record RunSettings(FileInfo Input, string? Output, string? Errors, IReadOnlyList<string>? Endpoints, string? ApiKey, string Concurrency, string StateDirectory);
 
     private static async Task<int> RunAsync(CliContext context, RunSettings settings, CancellationToken cancellationToken)
     {
@@ -52,10 +52,11 @@ internal static class RunCommand
 
         var options = new LocalBatchOptions
         {
-            Endpoint = GatewaySettings.Endpoint(settings.Endpoint, "--endpoint"),
             ApiKey = GatewaySettings.ApiKey(settings.ApiKey),
+            UseAdaptiveConcurrency = settings.Concurrency.Equals("adaptive", StringComparison.OrdinalIgnoreCase),
             MaxConcurrency = ParseConcurrency(settings.Concurrency),
         };
+        GatewaySettings.Apply(options, GatewaySettings.Endpoints(settings.Endpoints, "--endpoint"));
 
         var outputPath = Path.GetFullPath(settings.Output ?? DefaultPath(settings.Input, ".output.jsonl"));
         var errorPath = Path.GetFullPath(settings.Errors ?? DefaultPath(settings.Input, ".errors.jsonl"));
@@ -118,7 +119,7 @@ internal static class RunCommand
                     return ExitCodes.InvalidInput;
                 }
 
-                await context.Error.WriteLineAsync($"localbatch: running {job.RequestCounts.Total} requests to {job.Endpoint} at {options.Endpoint} (batch {job.Id})").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"localbatch: running {job.RequestCounts.Total} requests to {job.Endpoint} at {string.Join(", ", processor.Client.Endpoints)} (batch {job.Id})").ConfigureAwait(false);
             }
 
             var started = TimeProvider.System.GetTimestamp();
@@ -204,9 +205,9 @@ internal static class RunCommand
     }
 
     private static int ParseConcurrency(string value) =>
-        value.Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0
+        value.Equals("auto", StringComparison.OrdinalIgnoreCase) || value.Equals("adaptive", StringComparison.OrdinalIgnoreCase) ? 0
         : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= LocalBatchOptions.MaxConcurrencyLimit ? number
-        : throw new CliUsageException($"--concurrency must be auto or a number from 1 to {LocalBatchOptions.MaxConcurrencyLimit}; got '{value}'.");
+        : throw new CliUsageException($"--concurrency must be auto, adaptive or a number from 1 to {LocalBatchOptions.MaxConcurrencyLimit}; got '{value}'.");
 
     private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
     {

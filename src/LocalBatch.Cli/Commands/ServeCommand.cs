@@ -21,7 +21,7 @@ internal static partial class ServeCommand
 
     public static Command Create(CliContext context)
     {
-        var gateway = new Option<string?>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to (default ${GatewaySettings.EndpointVariable}, else http://localhost:8080)." };
+        var gateway = new Option<string[]>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to; repeat it to spread batches over several (other routes go to the first) (default ${GatewaySettings.EndpointVariable}, comma-separated for several, else http://localhost:8080)." };
         var urls = new Option<string>("--urls") { Description = "Where to listen, separated by ';' (loopback only by default).", DefaultValueFactory = _ => LocalBatchServer.DefaultUrls };
         var apiKey = new Option<string?>("--api-key") { Description = $"The key clients must send as 'Authorization: Bearer KEY' on every route but /health (default ${ApiKeyVariable}; none: open)." };
         var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
@@ -37,7 +37,7 @@ internal static partial class ServeCommand
         command.SetAction((parsed, cancellationToken) => ServeAsync(
             context,
             new ServeSettings(
-                GatewaySettings.Endpoint(parsed.GetValue(gateway), "--gateway"),
+                GatewaySettings.Endpoints(parsed.GetValue(gateway), "--gateway"),
                 parsed.GetValue(urls)!,
                 parsed.GetValue(stateDir)!,
                 ClientApiKey(parsed.GetValue(apiKey)),
@@ -48,7 +48,7 @@ internal static partial class ServeCommand
         return command;
     }
 
-    internal sealed record ServeSettings(Uri Gateway, string Urls, string StateDirectory, string? ApiKey, string? GatewayApiKey, TimeSpan? Retention, long MaxUploadSize);
+    internal sealed record ServeSettings(IReadOnlyList<Uri> Gateways, string Urls, string StateDirectory, string? ApiKey, string? GatewayApiKey, TimeSpan? Retention, long MaxUploadSize);
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
     {
@@ -58,7 +58,8 @@ internal static partial class ServeCommand
             server = await LocalBatchServer.StartAsync(
                 options =>
                 {
-                    options.Gateway = settings.Gateway;
+                    options.Gateway = settings.Gateways[0];
+                    options.Gateways = [.. settings.Gateways];
                     options.StateDirectory = settings.StateDirectory;
                     options.ApiKey = settings.ApiKey;
                     options.GatewayApiKey = settings.GatewayApiKey;
@@ -78,7 +79,7 @@ internal static partial class ServeCommand
         {
             var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
-                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} ({key}); other routes go to {settings.Gateway}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -42,6 +42,7 @@ public static class LocalBatchServerServiceCollectionExtensions
         services.AddOptions<LocalBatchOptions>().Configure<IOptions<LocalBatchServerOptions>>(static (gateway, server) =>
         {
             gateway.Endpoint = server.Value.Gateway;
+            gateway.Endpoints = [.. server.Value.Gateways];
             gateway.ApiKey = server.Value.GatewayApiKey;
         });
 

@@ -65,4 +65,20 @@ public sealed class ProgressRendererTests
         Assert.Equal(["progress: 5/10 done, 1 failed, 0.5 req/s, 20 tok/s, ETA 00:10"], error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain('\r', error.ToString());
     }
+
+    [Fact]
+    public void FormatCounts_SeveralServers_ShowsEachInFlightOfItsLimit()
+    {
+        var progress = s_half with
+        {
+            Servers =
+            [
+                new ServerProgress(new Uri("http://gpu1:8080"), true, 8, 8, 100, 0),
+                new ServerProgress(new Uri("http://gpu2:8080"), false, 0, 2, 40, 3),
+            ],
+        };
+
+        Assert.EndsWith("; gpu1:8080 8/8, gpu2:8080 0/2 down", ProgressRenderer.FormatCounts(progress), StringComparison.Ordinal);
+        Assert.DoesNotContain("gpu1", ProgressRenderer.FormatCounts(s_half with { Servers = [progress.Servers[0]] }), StringComparison.Ordinal);
+    }
 }
