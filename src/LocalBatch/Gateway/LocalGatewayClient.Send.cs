@@ -14,9 +14,11 @@ public sealed partial class LocalGatewayClient
     private async Task<TResponse> PostAsync<TRequest, TResponse>(
         string path,
         TRequest request,
+        string? model,
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
         Func<TResponse, Usage?> usage,
+        Func<TResponse, string?> responseModel,
         RequestTelemetry? telemetry,
         CancellationToken cancellationToken)
     {
@@ -27,21 +29,30 @@ public sealed partial class LocalGatewayClient
             Log.SendingRequest(_logger, "POST", path, System.Text.Encoding.UTF8.GetString(bytes));
         }
 
-        var started = TimeProvider.GetTimestamp();
-        var success = false;
-        Usage? used = null;
+        var observation = RequestObservation.Start(Metrics, TimeProvider, path, model, telemetry);
+        TResponse response;
         try
         {
-            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadJsonAsync(responseType), telemetry, cancellationToken).ConfigureAwait(false);
-            success = true;
-            used = usage(response);
-            return response;
+            response = await SendAsync(HttpMethod.Post, path, bytes, ReadJsonAsync(responseType), observation.Telemetry, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
         {
-            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success, used);
+            observation.Failed(ErrorTypeOf(ex));
+            throw;
         }
+
+        observation.Succeeded(usage(response), responseModel(response));
+        return response;
     }
+
+    /// <summary>The <c>error.type</c> of a failed request: its HTTP status, else the kind of failure.</summary>
+    private static string ErrorTypeOf(Exception exception) => exception switch
+    {
+        LocalGatewayException { StatusCode: { } status } => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        LocalGatewayException gateway => gateway.Kind.ToString(),
+        OperationCanceledException => "cancelled",
+        _ => exception.GetType().Name,
+    };
 
     /// <summary>
     /// Sends one request through the retry pipeline. A request with a body is a generation request: each attempt takes
@@ -88,12 +99,14 @@ public sealed partial class LocalGatewayClient
         string path,
         byte[] content,
         Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
+        RequestTelemetry? telemetry,
         CancellationToken cancellationToken)
     {
         List<ServerEndpoint>? tried = null;
         while (true)
         {
             var lease = await Pool.AcquireAsync(tried, cancellationToken).ConfigureAwait(false);
+            telemetry?.Server = lease.Endpoint;
             var outcome = AttemptOutcome.Abandoned;
             try
             {
@@ -267,7 +280,7 @@ public sealed partial class LocalGatewayClient
         {
             telemetry?.AttemptStarted();
             return content is not null && server is null
-                ? client.SendToPoolAsync(method, path, content, read, cancellationToken)
+                ? client.SendToPoolAsync(method, path, content, read, telemetry, cancellationToken)
                 : client.SendWithinTimeoutAsync(server ?? client.Pool.FirstInRotation(), method, path, content, read, cancellationToken);
         }
     }

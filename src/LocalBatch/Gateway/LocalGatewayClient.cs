@@ -132,7 +132,7 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/completions", request, LocalBatchJsonContext.Default.CompletionRequest, LocalBatchJsonContext.Default.CompletionResponse, static r => r.Usage, telemetry, cancellationToken);
+        return PostAsync("/v1/completions", request, request.Model, LocalBatchJsonContext.Default.CompletionRequest, LocalBatchJsonContext.Default.CompletionResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
     }
 
     /// <summary>Answers a conversation (<c>POST /v1/chat/completions</c>).</summary>
@@ -151,7 +151,7 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/chat/completions", request, LocalBatchJsonContext.Default.ChatCompletionRequest, LocalBatchJsonContext.Default.ChatCompletionResponse, static r => r.Usage, telemetry, cancellationToken);
+        return PostAsync("/v1/chat/completions", request, request.Model, LocalBatchJsonContext.Default.ChatCompletionRequest, LocalBatchJsonContext.Default.ChatCompletionResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
     }
 
     /// <summary>Embeds one or many texts in one call (<c>POST /v1/embeddings</c>); the server needs <c>--embeddings</c>.</summary>
@@ -170,7 +170,7 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/embeddings", request, LocalBatchJsonContext.Default.EmbeddingRequest, LocalBatchJsonContext.Default.EmbeddingResponse, static r => r.Usage, telemetry, cancellationToken);
+        return PostAsync("/v1/embeddings", request, request.Model, LocalBatchJsonContext.Default.EmbeddingRequest, LocalBatchJsonContext.Default.EmbeddingResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
     }
 
     /// <summary>Lists the loaded models (<c>GET /v1/models</c>).</summary>
@@ -225,17 +225,22 @@ public sealed partial class LocalGatewayClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(body, LocalBatchJsonContext.Default.JsonElement);
-        var started = TimeProvider.GetTimestamp();
+        var observation = RequestObservation.Start(Metrics, TimeProvider, path, RawBody.StringOf(body, "model"), telemetry);
         try
         {
-            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadRawAsync, telemetry, cancellationToken).ConfigureAwait(false);
-            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success: true, usage: null);
+            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadRawAsync, observation.Telemetry, cancellationToken).ConfigureAwait(false);
+            observation.Succeeded(Metrics.GenAiEnabled ? RawBody.UsageOf(response.Body) : null, RawBody.StringOf(response.Body, "model"));
             return response;
         }
         catch (LocalGatewayException ex) when (ex.StatusCode is { } status && ex.Kind != GatewayErrorKind.InvalidResponse)
         {
-            Metrics.RecordRequest(path, TimeProvider.GetElapsedTime(started), success: false, usage: null);
+            observation.Failed(ErrorTypeOf(ex));
             return new GatewayResponse(status, ErrorBodyAsJson(ex), ex.RequestId);
+        }
+        catch (Exception ex)
+        {
+            observation.Failed(ErrorTypeOf(ex));
+            throw;
         }
     }
 

@@ -24,6 +24,8 @@ internal sealed class LocalBatchMetrics
     private readonly Counter<long> _serverRequests;
     private readonly Counter<long> _serverFailures;
     private readonly UpDownCounter<long> _serverInFlight;
+    private readonly Histogram<double> _genAiDuration;
+    private readonly Histogram<long> _genAiTokens;
 
     public LocalBatchMetrics(IMeterFactory? meterFactory)
     {
@@ -37,24 +39,86 @@ internal sealed class LocalBatchMetrics
         _serverRequests = meter.CreateCounter<long>("localbatch.server.requests", "{attempt}", "Attempts sent to one server, tagged server.address and server.port.");
         _serverFailures = meter.CreateCounter<long>("localbatch.server.requests.failed", "{attempt}", "Attempts that got no usable answer from one server.");
         _serverInFlight = meter.CreateUpDownCounter<long>("localbatch.server.in_flight", "{attempt}", "Attempts sent to one server and not yet answered.");
+        _genAiDuration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "GenAI operation duration.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiTelemetry.DurationBuckets });
+        _genAiTokens = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Measures number of input and output tokens used.", tags: null, new InstrumentAdvice<long> { HistogramBucketBoundaries = GenAiTelemetry.TokenBuckets });
     }
 
     public void RecordRetry() => _retries.Add(1);
 
+    /// <summary>Gets a value indicating whether a GenAI instrument has a listener (only then are its tags built).</summary>
+    public bool GenAiEnabled => _genAiDuration.Enabled || _genAiTokens.Enabled;
+
     public void RecordRequest(string path, TimeSpan elapsed, bool success, Usage? usage)
     {
         var endpoint = new KeyValuePair<string, object?>("localbatch.endpoint", path);
-        _requests.Add(1, endpoint);
-        _duration.Record(elapsed.TotalSeconds, endpoint);
-        if (!success)
+        if (_requests.Enabled)
+        {
+            _requests.Add(1, endpoint);
+        }
+
+        if (_duration.Enabled)
+        {
+            _duration.Record(elapsed.TotalSeconds, endpoint);
+        }
+
+        if (!success && _failures.Enabled)
         {
             _failures.Add(1, endpoint);
         }
 
-        if (usage is not null)
+        if (usage is not null && _tokens.Enabled)
         {
             _tokens.Add(usage.PromptTokens, new KeyValuePair<string, object?>("localbatch.token.type", "prompt"));
             _tokens.Add(usage.CompletionTokens, new KeyValuePair<string, object?>("localbatch.token.type", "completion"));
+        }
+    }
+
+    /// <summary>Records one operation in OpenTelemetry's GenAI instruments, when they are listened to.</summary>
+    public void RecordGenAiOperation(string operation, string? requestModel, string? responseModel, ServerEndpoint? server, TimeSpan elapsed, Usage? usage, string? errorType)
+    {
+        if (!GenAiEnabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", operation },
+            { "gen_ai.provider.name", GenAiTelemetry.ProviderName },
+        };
+        if (requestModel is not null)
+        {
+            tags.Add("gen_ai.request.model", requestModel);
+        }
+
+        if (responseModel is not null)
+        {
+            tags.Add("gen_ai.response.model", responseModel);
+        }
+
+        if (server is not null)
+        {
+            tags.Add(server.ServerAddressTag);
+            tags.Add(server.ServerPortTag);
+        }
+
+        if (errorType is not null)
+        {
+            tags.Add("error.type", errorType);
+        }
+
+        _genAiDuration.Record(elapsed.TotalSeconds, tags);
+        if (usage is not null && _genAiTokens.Enabled)
+        {
+            var input = tags;
+            input.Add("gen_ai.token.type", "input");
+            _genAiTokens.Record(usage.PromptTokens, input);
+            if (operation != "embeddings")
+            {
+                var output = tags;
+                output.Add("gen_ai.token.type", "output");
+                _genAiTokens.Record(usage.CompletionTokens, output);
+            }
         }
     }
 
