@@ -7,6 +7,7 @@
 // Usage: dotnet run -c Release --project bench/LocalBatch.Benchmarks [requests] [slots] [latencyMs]
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines ...]   (peak memory of batch file runs)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks scaleout   (several servers, failover, adaptive concurrency)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
 //   growth is the 16 bytes a line that validation keeps to find repeated custom_ids, freed before the run.
@@ -15,6 +16,24 @@ using System.Globalization;
 using LocalBatch;
 using LocalBatch.Benchmarks;
 using LocalBatch.Testing;
+
+if (args.Length > 0 && args[0] == "overhead-dissect")
+{
+    await OverheadBenchmark.DissectAsync(20_000);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "overhead-profile")
+{
+    await OverheadBenchmark.ProfileAsync(20_000, rounds: int.Parse(args[1], CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "overhead")
+{
+    await OverheadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000, rounds: 5);
+    return;
+}
 
 if (args.Length > 0 && args[0] == "scaleout")
 {

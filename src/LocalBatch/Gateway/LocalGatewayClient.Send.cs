@@ -4,7 +4,6 @@ using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Timeout;
 
 namespace LocalBatch;
 
@@ -55,10 +54,15 @@ public sealed partial class LocalGatewayClient
     };
 
     /// <summary>
-    /// Sends one request through the retry pipeline. A request with a body is a generation request: each attempt takes
-    /// a slot of a server from the pool; a request without one (<c>/props</c>, <c>/v1/models</c>) goes to
+    /// Sends one request, retried as its failures deserve. A request with a body is a generation request: each attempt
+    /// takes a slot of a server from the pool; a request without one (<c>/props</c>, <c>/v1/models</c>) goes to
     /// <paramref name="server"/>, else to the first server in the rotation, and takes no slot.
     /// </summary>
+    /// <remarks>
+    /// The first attempt runs outside the retry pipeline, so that its success, the common case, costs nothing of it; a
+    /// transient failure enters the pipeline as its first outcome, so the delays, <c>Retry-After</c>, the log line and
+    /// the count of attempts are the pipeline's, as if it had run the first attempt itself.
+    /// </remarks>
     private async Task<T> SendAsync<T>(
         HttpMethod method,
         string path,
@@ -68,19 +72,24 @@ public sealed partial class LocalGatewayClient
         CancellationToken cancellationToken,
         ServerEndpoint? server = null)
     {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(GatewayResiliencePipeline.OperationKey, $"{method.Method} {path}");
+        var attempt = new Attempt<T>(this, method, path, content, read, telemetry, server);
         try
         {
-            var attempt = new Attempt<T>(this, method, path, content, read, telemetry, server);
+            return await attempt.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (LocalGatewayException ex) when (ex.IsTransient && Options.MaxRetryAttempts > 0)
+        {
+            attempt.FirstFailure = ex;
+        }
+
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(GatewayResiliencePipeline.OperationKey, OperationNames.Of(method, path));
+        try
+        {
             return await _retry.ExecuteAsync(
-                static (ctx, state) => new ValueTask<T>(state.RunAsync(ctx.CancellationToken)),
+                static (ctx, state) => new ValueTask<T>(state.RunAfterFirstAsync(ctx.CancellationToken)),
                 context,
                 attempt).ConfigureAwait(false);
-        }
-        catch (TimeoutRejectedException ex)
-        {
-            throw LocalGatewayException.AttemptTimedOut(path, Options.AttemptTimeout, ex);
         }
         finally
         {
@@ -132,19 +141,42 @@ public sealed partial class LocalGatewayClient
         }
     }
 
-    private Task<T> SendWithinTimeoutAsync<T>(
+    /// <summary>One attempt, cut after <see cref="LocalBatchOptions.AttemptTimeout"/> (the wait for a slot is not counted).</summary>
+    /// <exception cref="LocalGatewayException">The attempt failed, or timed out (a transient <see cref="GatewayErrorKind.Timeout"/>).</exception>
+    private async Task<T> SendWithinTimeoutAsync<T>(
         ServerEndpoint server,
         HttpMethod method,
         string path,
         byte[]? content,
         Func<HttpResponseMessage, string, CancellationToken, Task<T>> read,
-        CancellationToken cancellationToken) =>
-        _attemptTimeout is null
-            ? SendOnceAsync(server, method, path, content, read, cancellationToken)
-            : _attemptTimeout.ExecuteAsync(
-                static (state, ct) => new ValueTask<T>(state.Client.SendOnceAsync(state.Server, state.Method, state.Path, state.Content, state.Read, ct)),
-                (Client: this, Server: server, Method: method, Path: path, Content: content, Read: read),
-                cancellationToken).AsTask();
+        CancellationToken cancellationToken)
+    {
+        if (_attemptTimeouts is null)
+        {
+            return await SendOnceAsync(server, method, path, content, read, cancellationToken).ConfigureAwait(false);
+        }
+
+        var timeout = _attemptTimeouts.Rent();
+        var caller = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeout);
+        try
+        {
+            return await SendOnceAsync(server, method, path, content, read, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw LocalGatewayException.AttemptTimedOut(path, _attemptTimeouts.Timeout, ex);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the caller: said with the caller's token, as every cancellation of the client is.
+            throw new OperationCanceledException(cancellationToken);
+        }
+        finally
+        {
+            await caller.DisposeAsync().ConfigureAwait(false);
+            _attemptTimeouts.Return(timeout);
+        }
+    }
 
     /// <summary>What a failed attempt says of the server it went to.</summary>
     private static AttemptOutcome OutcomeOf(LocalGatewayException exception) => exception switch
@@ -205,7 +237,11 @@ public sealed partial class LocalGatewayClient
         }
     }
 
+    /// <summary>The reader of a JSON answer of one type; built once a type (it is a closure over the type's metadata).</summary>
     private static Func<HttpResponseMessage, string, CancellationToken, Task<T>> ReadJsonAsync<T>(JsonTypeInfo<T> typeInfo) =>
+        JsonReaders<T>.For(typeInfo);
+
+    private static Func<HttpResponseMessage, string, CancellationToken, Task<T>> CreateJsonReader<T>(JsonTypeInfo<T> typeInfo) =>
         async (response, path, cancellationToken) =>
         {
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -266,7 +302,27 @@ public sealed partial class LocalGatewayClient
         }
     }
 
-    /// <summary>One attempt's inputs, passed as state so the pipeline allocates no closure per call.</summary>
+    /// <summary>The reader of JSON answers of one type, for the type metadata it was last asked with (the library's, always).</summary>
+    private static class JsonReaders<T>
+    {
+        private static Cached? s_cached;
+
+        public static Func<HttpResponseMessage, string, CancellationToken, Task<T>> For(JsonTypeInfo<T> typeInfo)
+        {
+            if (s_cached is { } cached && ReferenceEquals(cached.TypeInfo, typeInfo))
+            {
+                return cached.Reader;
+            }
+
+            var reader = CreateJsonReader(typeInfo);
+            s_cached = new Cached(typeInfo, reader);
+            return reader;
+        }
+
+        private sealed record Cached(JsonTypeInfo<T> TypeInfo, Func<HttpResponseMessage, string, CancellationToken, Task<T>> Reader);
+    }
+
+    /// <summary>One request's inputs, passed as state so the pipeline allocates no closure per call.</summary>
     private sealed class Attempt<T>(
         LocalGatewayClient client,
         HttpMethod method,
@@ -276,6 +332,21 @@ public sealed partial class LocalGatewayClient
         RequestTelemetry? telemetry,
         ServerEndpoint? server)
     {
+        /// <summary>Gets or sets the transient failure of the attempt made before the retry pipeline took over.</summary>
+        public LocalGatewayException? FirstFailure { get; set; }
+
+        /// <summary>In the retry pipeline: first the failure of the attempt made outside it (as its first outcome), then attempts.</summary>
+        public Task<T> RunAfterFirstAsync(CancellationToken cancellationToken)
+        {
+            if (FirstFailure is { } first)
+            {
+                FirstFailure = null;
+                return Task.FromException<T>(first);
+            }
+
+            return RunAsync(cancellationToken);
+        }
+
         public Task<T> RunAsync(CancellationToken cancellationToken)
         {
             telemetry?.AttemptStarted();

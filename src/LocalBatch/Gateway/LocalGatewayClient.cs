@@ -37,7 +37,7 @@ public sealed partial class LocalGatewayClient : IDisposable
     private static readonly TimeSpan PropsLookUpTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ResiliencePipeline _retry;
-    private readonly ResiliencePipeline? _attemptTimeout;
+    private readonly AttemptTimeouts? _attemptTimeouts;
     private readonly ILogger _logger;
     private readonly AuthenticationHeaderValue? _authorization;
 
@@ -89,7 +89,7 @@ public sealed partial class LocalGatewayClient : IDisposable
         _logger = logger ?? NullLogger.Instance;
         Metrics = meterFactory is null ? LocalBatchMetrics.Shared : new LocalBatchMetrics(meterFactory);
         _retry = GatewayResiliencePipeline.CreateRetry(options, TimeProvider, _logger, Metrics);
-        _attemptTimeout = GatewayResiliencePipeline.CreateAttemptTimeout(options, TimeProvider);
+        _attemptTimeouts = options.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : new AttemptTimeouts(options.AttemptTimeout, TimeProvider);
         _authorization = options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
         Pool = new EndpointPool(options, TimeProvider, _logger, Metrics, ReadPropsOnceAsync, IsReadyAsync);
     }

@@ -2,26 +2,18 @@ using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
-using Polly.Timeout;
 
 namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
-/// Builds the Polly pipelines every gateway call runs in: exponential retry with jitter and <c>Retry-After</c> around
-/// each attempt, and the per-attempt timeout inside it. They are two, not one, because an attempt first waits for a
-/// server's slot, and that wait must not count against its timeout. Only transient faults are retried; there is
-/// deliberately no circuit breaker, so that a short outage delays a batch instead of failing hundreds of its items.
+/// Builds the Polly pipeline a gateway call's retries run in: exponential retry with jitter and <c>Retry-After</c>.
+/// Only transient faults are retried (an attempt that timed out is one); there is deliberately no circuit breaker, so
+/// that a short outage delays a batch instead of failing hundreds of its items.
 /// </summary>
 internal static class GatewayResiliencePipeline
 {
     /// <summary>The context property holding the request's method and path, for the retry log line.</summary>
     public static readonly ResiliencePropertyKey<string> OperationKey = new("localbatch.operation");
-
-    /// <summary>The attempt timeout, or <see langword="null"/> when attempts have none.</summary>
-    public static ResiliencePipeline? CreateAttemptTimeout(LocalBatchOptions options, TimeProvider timeProvider) =>
-        options.AttemptTimeout == Timeout.InfiniteTimeSpan
-            ? null
-            : new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddTimeout(options.AttemptTimeout).Build();
 
     public static ResiliencePipeline CreateRetry(LocalBatchOptions options, TimeProvider timeProvider, ILogger logger, LocalBatchMetrics metrics)
     {
@@ -30,9 +22,7 @@ internal static class GatewayResiliencePipeline
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder()
-                    .Handle<LocalGatewayException>(static ex => ex.IsTransient)
-                    .Handle<TimeoutRejectedException>(),
+                ShouldHandle = new PredicateBuilder().Handle<LocalGatewayException>(static ex => ex.IsTransient),
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Logging;
 namespace LocalBatch.Processing.Internal;
 
 /// <summary>
-/// Runs a list of items with at most N in flight and gathers their outcomes in input order: every item waits for one
-/// of N slots (each request then waits in line for a server's slot in the client), and
-/// <see cref="Task.WhenAll{TResult}(Task{TResult}[])"/> collects them.
+/// Runs a list of items with at most N in flight and gathers their outcomes in input order: N workers take the next
+/// item in turn until none is left (each request then waits in line for a server's slot in the client), and
+/// <see cref="Task.WhenAll(Task[])"/> waits for them. No task, semaphore wait or state machine is made per item beyond
+/// the request itself, which is what keeps a batch of thousands as cheap as a loop of its requests.
 /// </summary>
 internal static class ListFanOut
 {
-    /// <exception cref="OperationCanceledException">The batch was cancelled.</exception>
+    /// <exception cref="OperationCanceledException">The batch was cancelled (no item starts after that).</exception>
     public static async Task<BatchItemResult<TResult>[]> RunAsync<TRequest, TResult>(
         IReadOnlyList<TRequest> items,
         int concurrency,
@@ -20,19 +21,25 @@ internal static class ListFanOut
         CancellationToken cancellationToken)
         where TResult : class
     {
-        using var slots = new BatchSlots(concurrency);
-        var tasks = new Task<BatchItemResult<TResult>>[items.Count];
-        for (var i = 0; i < items.Count; i++)
+        var results = new BatchItemResult<TResult>[items.Count];
+        var next = -1;
+        var workers = new Task[Math.Min(concurrency, items.Count)];
+        for (var i = 0; i < workers.Length; i++)
         {
-            tasks[i] = RunInSlotAsync(i, items[i]);
+            workers[i] = WorkAsync();
         }
 
-        return await Task.WhenAll(tasks).ConfigureAwait(false);
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return results;
 
-        async Task<BatchItemResult<TResult>> RunInSlotAsync(int index, TRequest request)
+        async Task WorkAsync()
         {
-            using var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            return await operation.RunAsync(index, request, tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < items.Count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results[index] = await operation.RunAsync(index, items[index], tracker, logger, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }
