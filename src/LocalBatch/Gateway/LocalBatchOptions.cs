@@ -67,6 +67,18 @@ public sealed class LocalBatchOptions
     [Range(1, MaxConcurrencyLimit)]
     public int MaxAdaptiveConcurrency { get; set; } = 64;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether requests that share a long prompt prefix (a document with several
+    /// questions) run one after another on one lane, so that the server's prompt cache processes the shared part once.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="true"/>. A completion's shared part is its prompt up to its last line break, a chat's
+    /// every message before its last user turn, when at least 200 characters long. Lanes take the biggest groups first;
+    /// requests that share nothing run in input order, as with <see langword="false"/>. Results keep their index (and
+    /// a batch line its <c>custom_id</c>) whatever the order they ran in.
+    /// </value>
+    public bool UsePrefixAffinity { get; set; } = true;
+
     /// <summary>Gets or sets how many times a transiently failed request is tried again.</summary>
     /// <value>The default is 8, which with the default delays rides out about a minute of outage (a model load or restart).</value>
     [Range(0, 1000)]

@@ -114,7 +114,7 @@ public sealed partial class LocalGatewayClient
         List<ServerEndpoint>? tried = null;
         while (true)
         {
-            var lease = await Pool.AcquireAsync(tried, cancellationToken).ConfigureAwait(false);
+            var lease = await Pool.AcquireAsync(tried, telemetry?.PreferredServer, cancellationToken).ConfigureAwait(false);
             telemetry?.Server = lease.Endpoint;
             var outcome = AttemptOutcome.Abandoned;
             try

@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Queue shutdown cancelled {Count} requests that had not finished")]
     public static partial void QueueCancelledRemaining(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 34, Level = LogLevel.Information, Message = "Batch {BatchId}: {Requests} requests run in {Runs} runs of requests that share a prompt prefix, biggest first")]
+    public static partial void BatchPlannedByPrefix(ILogger logger, string batchId, int requests, int runs);
+
     [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Batch {BatchId} stopped on an unexpected error")]
     public static partial void BatchRunFailed(ILogger logger, string batchId, Exception exception);
 

@@ -89,7 +89,7 @@ public sealed class LocalBatchProcessor : IDisposable
         IEnumerable<CompletionRequest> requests,
         IProgress<BatchProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
-        ProcessBatchAsync(requests, CompletionOperation, "/v1/completions", progress, cancellationToken);
+        ProcessBatchAsync(requests, CompletionOperation, "/v1/completions", static r => PromptPrefix.KeyOf(r.Prompt), progress, cancellationToken);
 
     /// <summary>Sends every chat completion request.</summary>
     /// <param name="requests">The requests.</param>
@@ -101,7 +101,7 @@ public sealed class LocalBatchProcessor : IDisposable
         IEnumerable<ChatCompletionRequest> requests,
         IProgress<BatchProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
-        ProcessBatchAsync(requests, ChatOperation, "/v1/chat/completions", progress, cancellationToken);
+        ProcessBatchAsync(requests, ChatOperation, "/v1/chat/completions", static r => PromptPrefix.KeyOf(r.Messages), progress, cancellationToken);
 
     /// <summary>Sends completion requests read lazily from <paramref name="requests"/>, yielding each result as it finishes.</summary>
     /// <param name="requests">The requests; read only as slots free up.</param>
@@ -219,6 +219,27 @@ public sealed class LocalBatchProcessor : IDisposable
         tracker.Report();
     }
 
+    /// <summary>Runs raw requests in runs (see <c>AffinityPlan</c>), each run's one after another on a lane, yielding each with its outcome as it finishes.</summary>
+    internal async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> StreamRunsAsync<TRequest, TResult>(
+        IAsyncEnumerable<IReadOnlyList<TRequest>> runs,
+        BatchOperation<TRequest, TResult> operation,
+        string endpoint,
+        int total,
+        IProgress<BatchProgress>? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TResult : class
+    {
+        using var activity = StartBatchActivity(endpoint, total);
+        var lanes = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
+        var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider);
+        await foreach (var item in LaneFanOut.RunAsync(runs, lanes, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+
+        tracker.Report();
+    }
+
     private BatchOperation<CompletionRequest, CompletionResponse> CompletionOperation =>
         new(Client.CreateCompletionAsync, static r => r.Usage);
 
@@ -229,6 +250,7 @@ public sealed class LocalBatchProcessor : IDisposable
         IEnumerable<TRequest> requests,
         BatchOperation<TRequest, TResult> operation,
         string endpoint,
+        Func<TRequest, ulong> prefixKey,
         IProgress<BatchProgress>? progress,
         CancellationToken cancellationToken)
         where TResult : class
@@ -238,7 +260,9 @@ public sealed class LocalBatchProcessor : IDisposable
         using var activity = StartBatchActivity(endpoint, items.Count);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
         var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider, Client.Pool.Snapshot);
-        var results = await ListFanOut.RunAsync(items, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false);
+        var runs = Client.Options.UsePrefixAffinity ? AffinityPlan.Plan(items.Select(prefixKey).ToList(), concurrency) : null;
+        activity?.SetTag("localbatch.prefix_runs", runs?.Length);
+        var results = await ListFanOut.RunAsync(items, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken, runs).ConfigureAwait(false);
         tracker.Report();
         activity?.SetTag("localbatch.failed", tracker.Snapshot().Failed);
         return results;

@@ -174,10 +174,12 @@ internal sealed class BatchRunner : IAsyncDisposable
             (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
             static _ => null,
             BatchResultMapper.ErrorOf);
-        var pending = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
         var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
+        var outcomes = await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan
+            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_signals.Token), operation, endpoint, remaining, _progress, _signals.Token)
+            : _processor.StreamAsync(BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token), operation, endpoint, remaining, _progress, reportServers: false, _signals.Token);
         var lastSave = _time.GetTimestamp();
-        await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, reportServers: false, _signals.Token).ConfigureAwait(false))
+        await foreach (var (request, result) in outcomes.ConfigureAwait(false))
         {
             if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable && !await ServerAnswersAsync().ConfigureAwait(false))
             {
@@ -209,6 +211,27 @@ internal sealed class BatchRunner : IAsyncDisposable
                 lastSave = _time.GetTimestamp();
             }
         }
+    }
+
+    /// <summary>
+    /// The order of the unanswered requests when some share a prompt prefix and prefix affinity is on (not for
+    /// embeddings, which have no prompt cache to reuse); <see langword="null"/> to send them in input order.
+    /// </summary>
+    private async Task<BatchRunPlan?> PlanAsync(string endpoint, BatchResultFiles files)
+    {
+        if (!_processor.Client.Options.UsePrefixAffinity || endpoint == "/v1/embeddings")
+        {
+            return null;
+        }
+
+        var lanes = await _processor.GetConcurrencyAsync(_signals.Token).ConfigureAwait(false);
+        var plan = await BatchRunPlan.CreateAsync(_store, Current, files.Answered, lanes, _signals.Token).ConfigureAwait(false);
+        if (plan is not null)
+        {
+            Log.BatchPlannedByPrefix(_logger, Current.Id, plan.Count, plan.Runs);
+        }
+
+        return plan;
     }
 
     /// <summary>Ends the run as its stop reason says: saved for later (shutdown), cancelled or expired, or completed.</summary>

@@ -75,21 +75,24 @@ internal sealed partial class EndpointPool : IDisposable
         }
     }
 
-    /// <summary>Waits for a slot of a server in the rotation, skipping the servers this attempt has already tried.</summary>
+    /// <summary>
+    /// Waits for a slot of a server in the rotation, skipping the servers this attempt has already tried, and taking
+    /// <paramref name="preferred"/> (a lane's server, whose prompt cache holds the lane's shared prefix) when it has room.
+    /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
-    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, CancellationToken cancellationToken)
+    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         StartLookUps();
         Waiter waiter;
         lock (_gate)
         {
-            if (_waiters.Count == 0 && TryTake(tried) is { } endpoint)
+            if (_waiters.Count == 0 && TryTake(tried, preferred) is { } endpoint)
             {
                 return Leased(endpoint);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            waiter = new Waiter(this, tried);
+            waiter = new Waiter(this, tried, preferred);
             waiter.Node = _waiters.AddLast(waiter);
         }
 
@@ -217,12 +220,19 @@ internal sealed partial class EndpointPool : IDisposable
     /// The server in the rotation with room whose slots are least used (for its size), not tried yet by the attempt;
     /// when no server is in the rotation, any server with room. Takes its slot (pool lock held).
     /// </summary>
-    private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried)
+    private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred)
     {
         var anyUp = false;
         foreach (var endpoint in Endpoints)
         {
             anyUp |= endpoint.IsUp && endpoint.Source != CapacitySource.Unknown;
+        }
+
+        if (preferred is not null && (preferred.IsUp || !anyUp) && preferred.Source != CapacitySource.Unknown
+            && preferred.InUse < preferred.Limit && !(tried?.Contains(preferred) ?? false))
+        {
+            preferred.InUse++;
+            return preferred;
         }
 
         ServerEndpoint? best = null;
@@ -255,7 +265,7 @@ internal sealed partial class EndpointPool : IDisposable
         for (var node = _waiters.First; node is not null;)
         {
             var next = node.Next;
-            if (TryTake(node.Value.Tried) is { } endpoint)
+            if (TryTake(node.Value.Tried, node.Value.Preferred) is { } endpoint)
             {
                 _waiters.Remove(node);
                 if (!node.Value.Slot.TrySetResult(endpoint))
@@ -294,9 +304,11 @@ internal sealed partial class EndpointPool : IDisposable
     }
 
     /// <summary>A waiting attempt: the servers it has tried already, and the slot it is given.</summary>
-    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried)
+    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred)
     {
         public EndpointPool Pool { get; } = pool;
+
+        public ServerEndpoint? Preferred { get; } = preferred;
 
         public IReadOnlyCollection<ServerEndpoint>? Tried { get; } = tried;
 

@@ -8,6 +8,9 @@ internal sealed class RequestTelemetry
 
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>Gets the server the request goes to when it has room (its lane's), or <see langword="null"/>.</summary>
+    public ServerEndpoint? PreferredServer { get; init; }
+
     /// <summary>Gets or sets the server of the last attempt.</summary>
     public ServerEndpoint? Server
     {

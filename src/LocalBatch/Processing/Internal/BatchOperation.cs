@@ -15,9 +15,10 @@ internal sealed class BatchOperation<TRequest, TResult>(
     /// Runs one item to its final outcome. A failure becomes the item's error; only cancellation of the
     /// batch itself escapes, so one bad item never fails or cancels the others.
     /// </summary>
-    public async Task<BatchItemResult<TResult>> RunAsync(int index, TRequest request, BatchProgressTracker tracker, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken)
+    // lane: the lane the item runs on, when its batch runs in lanes: its request goes to the lane's server when it has room.
+    public async Task<BatchItemResult<TResult>> RunAsync(int index, TRequest request, BatchProgressTracker tracker, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken, Lane? lane = null)
     {
-        var telemetry = new RequestTelemetry();
+        var telemetry = new RequestTelemetry { PreferredServer = lane?.Server };
         var started = timeProvider.GetTimestamp();
         tracker.ItemStarted();
         TResult? value = null;
@@ -40,6 +41,11 @@ internal sealed class BatchOperation<TRequest, TResult>(
         if (error is not null)
         {
             Log.BatchItemFailed(logger, index, error.ToString());
+        }
+
+        if (lane is not null)
+        {
+            lane.Server = telemetry.Server ?? lane.Server;
         }
 
         tracker.ItemFinished(error is null, error is null && value is not null ? usage(value) : null);

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using LocalBatch.Batches;
+using LocalBatch.Testing;
+using LocalBatch.Tests.Support;
+
+namespace LocalBatch.Tests.Processing;
+
+/// <summary>Requests about the same document run one after another on one lane, in the processor and in batch files.</summary>
+public sealed class PrefixAffinityTests
+{
+    private const int Documents = 6;
+    private const int Questions = 5;
+
+    [Fact]
+    public async Task ProcessBatch_ShuffledQuestionsAboutDocuments_EachDocumentsRunOnOneLaneResultsInInputOrder()
+    {
+        var arrivals = new ConcurrentQueue<string>();
+        await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
+        var prompts = Shuffled();
+
+        var results = await processor.ProcessBatchCompletionsAsync(prompts);
+
+        Assert.Equal(Enumerable.Range(0, prompts.Count), results.Select(r => r.Index));
+        Assert.All(results, r => Assert.True(r.IsSuccess));
+        Assert.Equal(Documents, Runs(arrivals)); // one lane: each document's questions come together
+    }
+
+    [Fact]
+    public async Task ProcessBatch_AffinityOff_InputOrder()
+    {
+        var arrivals = new ConcurrentQueue<string>();
+        await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => { o.MaxConcurrency = 1; o.UsePrefixAffinity = false; }));
+        var prompts = Shuffled();
+
+        await processor.ProcessBatchCompletionsAsync(prompts);
+
+        Assert.Equal(prompts.Select(DocumentOf), arrivals);
+    }
+
+    [Fact]
+    public async Task BatchFile_ShuffledQuestionsAboutDocuments_RunByDocumentEveryCustomIdOnce()
+    {
+        var arrivals = new ConcurrentQueue<string>();
+        await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
+        var store = Directory.CreateTempSubdirectory("localbatch-affinity-");
+        try
+        {
+            await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store.FullName });
+            var prompts = Shuffled();
+            var lines = string.Concat(prompts.Select((prompt, i) => System.Text.Json.JsonSerializer.Serialize(new
+            {
+                custom_id = $"q-{i}",
+                method = "POST",
+                url = "/v1/completions",
+                body = new { prompt, max_tokens = 2 },
+            }) + "\n"));
+
+            var job = await manager.WaitAsync((await manager.CreateAsync(BatchTestEnvironment.ToStream(lines))).Id);
+
+            Assert.Equal((BatchStatus.Completed, prompts.Count), (job.Status, job.RequestCounts.Completed));
+            var ids = (await BatchTestEnvironment.ReadAllAsync(manager.GetResultsAsync(job.Id))).Select(l => l.CustomId).ToList();
+            Assert.Equal(Enumerable.Range(0, prompts.Count).Select(i => $"q-{i}").Order(), ids.Order());
+            Assert.Equal(Documents, Runs(arrivals));
+        }
+        finally
+        {
+            store.Delete(recursive: true);
+        }
+    }
+
+    private static SimulatedGatewayOptions Recording(ConcurrentQueue<string> arrivals) => new()
+    {
+        FaultSelector = request =>
+        {
+            if (request.Path == "/v1/completions")
+            {
+                arrivals.Enqueue(DocumentOf((string?)request.Body?["prompt"] ?? string.Empty));
+            }
+
+            return null;
+        },
+    };
+
+    /// <summary>Every question about every document, in an order that mixes documents.</summary>
+    private static List<string> Shuffled()
+    {
+        var prompts = new List<string>();
+        for (var q = 0; q < Questions; q++)
+        {
+            for (var d = 0; d < Documents; d++)
+            {
+                prompts.Add($"Document {d}: " + string.Concat(Enumerable.Repeat($"Facts about subject {d}. ", 20)) + $"\nQuestion {q} about document {d}?");
+            }
+        }
+
+        return prompts;
+    }
+
+    private static string DocumentOf(string prompt) => prompt[..prompt.IndexOf(':', StringComparison.Ordinal)];
+
+    /// <summary>How many runs of the same document the arrivals make.</summary>
+    private static int Runs(IEnumerable<string> arrivals)
+    {
+        var runs = 0;
+        string? last = null;
+        foreach (var document in arrivals)
+        {
+            runs += document == last ? 0 : 1;
+            last = document;
+        }
+
+        return runs;
+    }
+}
