@@ -276,7 +276,7 @@ public sealed class BatchJobManagerTests
     }
 
     [Fact]
-    public async Task CreateAsync_Embeddings_CompletesWithEmbeddingBodies()
+    public async Task CreateAsync_Embeddings_CoalescedIntoOneCallAndSplitBackPerLine()
     {
         await using var env = await StartAsync();
         await using var manager = env.CreateManager();
@@ -288,7 +288,10 @@ public sealed class BatchJobManagerTests
         Assert.Equal(("/v1/embeddings", BatchStatus.Completed, 2), (job.Endpoint, job.Status, job.RequestCounts.Completed));
         var output = await ReadAllAsync(manager.GetResultsAsync(job.Id));
         Assert.Equal("list", output[0].Response!.Body.GetProperty("object").GetString());
-        Assert.Equal(2, env.Gateway.Counters.GetRequests("/v1/embeddings"));
+        Assert.Equal(1, env.Gateway.Counters.GetRequests("/v1/embeddings"));
+        var byId = output.ToDictionary(line => line.CustomId, line => line.GetBody<EmbeddingResponse>());
+        Assert.Equal([0], byId["e1"].Data.Select(d => d.Index));
+        Assert.Equal([0, 1], byId["e2"].Data.Select(d => d.Index));
     }
 
     [Fact]

@@ -25,6 +25,7 @@ internal sealed class BatchRunner : IAsyncDisposable
     private readonly LatestProgress _progress = new();
     private readonly Lock _gate = new();
     private BatchJob _job;
+    private int _doneAtStart;
     private Task? _run;
 
     // ended: called when the run is over (ended or failed), before the lock is released and Completion completes.
@@ -59,14 +60,17 @@ internal sealed class BatchRunner : IAsyncDisposable
         var job = Current;
         var run = _progress.Latest;
         var done = job.RequestCounts.Completed + job.RequestCounts.Failed;
-        var rate = run?.RequestsPerSecond ?? 0;
+        var elapsed = run?.Elapsed ?? TimeSpan.Zero;
+
+        // This run's lines a second (a coalesced call answers many lines, so the stream's own rate counts calls).
+        var rate = elapsed > TimeSpan.Zero ? (done - Volatile.Read(ref _doneAtStart)) / elapsed.TotalSeconds : 0;
         return new BatchProgress
         {
             Total = job.RequestCounts.Total,
             Completed = done,
             Failed = job.RequestCounts.Failed,
             InFlight = run?.InFlight ?? 0,
-            Elapsed = run?.Elapsed ?? TimeSpan.Zero,
+            Elapsed = elapsed,
             RequestsPerSecond = rate,
             // This run's tokens, like its rate and elapsed time (a resumed batch's earlier tokens are in its usage).
             PromptTokens = _usage.RunInputTokens,
@@ -135,6 +139,7 @@ internal sealed class BatchRunner : IAsyncDisposable
         var files = await BatchResultFiles.OpenAsync(_store, Current, _usage.Add).ConfigureAwait(false);
         await using var filesScope = files.ConfigureAwait(false);
         _usage.StartRun();
+        Volatile.Write(ref _doneAtStart, files.Completed + files.Failed);
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         Update(job => job with
@@ -169,15 +174,7 @@ internal sealed class BatchRunner : IAsyncDisposable
     /// <exception cref="LocalGatewayException">The server stopped answering altogether (the run stops, resumable).</exception>
     private async Task SendUnansweredAsync(BatchResultFiles files)
     {
-        var endpoint = Current.Endpoint;
-        var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
-            (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
-            static _ => null,
-            BatchResultMapper.ErrorOf);
-        var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
-        var outcomes = await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan
-            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_signals.Token), operation, endpoint, remaining, _progress, _signals.Token)
-            : _processor.StreamAsync(BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token), operation, endpoint, remaining, _progress, reportServers: false, _signals.Token);
+        var outcomes = await OutcomesAsync(files).ConfigureAwait(false);
         var lastSave = _time.GetTimestamp();
         await foreach (var (request, result) in outcomes.ConfigureAwait(false))
         {
@@ -209,6 +206,55 @@ internal sealed class BatchRunner : IAsyncDisposable
             {
                 await SaveAsync(files).ConfigureAwait(false);
                 lastSave = _time.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The unanswered requests sent, each with its outcome as it finishes: embedding lines coalesced into array calls;
+    /// other lines in runs of shared prompt prefixes when some share one, else in input order.
+    /// </summary>
+    private async Task<IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)>> OutcomesAsync(BatchResultFiles files)
+    {
+        var endpoint = Current.Endpoint;
+        var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
+        var unanswered = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
+        if (endpoint == "/v1/embeddings")
+        {
+            var client = _processor.Client;
+            var chunks = EmbeddingLineCoalescer.ChunkAsync(unanswered, client.Options.MaxEmbeddingInputsPerRequest, _signals.Token);
+            var coalesced = new BatchOperation<IReadOnlyList<BatchInputLine>, GatewayResponse[]>(
+                (chunk, telemetry, ct) => EmbeddingLineCoalescer.SendAsync(client, chunk, telemetry, ct),
+                static _ => null);
+            return EachLineAsync(_processor.StreamAsync(chunks, coalesced, endpoint, remaining, _progress, reportServers: false, _signals.Token));
+        }
+
+        var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
+            (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
+            static _ => null,
+            BatchResultMapper.ErrorOf);
+        return await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan
+            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_signals.Token), operation, endpoint, remaining, _progress, _signals.Token)
+            : _processor.StreamAsync(unanswered, operation, endpoint, remaining, _progress, reportServers: false, _signals.Token);
+    }
+
+    /// <summary>A coalesced chunk's outcome as each of its lines' own.</summary>
+    private static async IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)> EachLineAsync(
+        IAsyncEnumerable<(IReadOnlyList<BatchInputLine> Request, BatchItemResult<GatewayResponse[]> Result)> chunks)
+    {
+        await foreach (var (chunk, result) in chunks.ConfigureAwait(false))
+        {
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                var answer = result.Value?[i];
+                yield return (chunk[i], new BatchItemResult<GatewayResponse>
+                {
+                    Index = chunk[i].Index,
+                    Value = answer,
+                    Error = answer is null ? result.Error : BatchResultMapper.ErrorOf(answer),
+                    Attempts = result.Attempts,
+                    Elapsed = result.Elapsed,
+                });
             }
         }
     }
