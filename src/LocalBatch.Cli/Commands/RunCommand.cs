@@ -158,8 +158,8 @@ internal static class RunCommand
 
             void CopyResults()
             {
-                CopyResult(outputFile, outputPath);
-                CopyResult(errorFile, errorPath);
+                ResultFilePublisher.Publish(outputFile, outputPath);
+                ResultFilePublisher.Publish(errorFile, errorPath);
             }
         }
     }
@@ -215,19 +215,6 @@ internal static class RunCommand
         await using (stream.ConfigureAwait(false))
         {
             return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-        }
-    }
-
-    private static void CopyResult(string storePath, string destination)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        if (File.Exists(storePath))
-        {
-            File.Copy(storePath, destination, overwrite: true);
-        }
-        else
-        {
-            File.WriteAllBytes(destination, []);
         }
     }
 

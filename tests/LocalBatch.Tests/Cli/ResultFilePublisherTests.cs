@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using LocalBatch.Cli;
+
+namespace LocalBatch.Tests.Cli;
+
+public sealed class ResultFilePublisherTests : IDisposable
+{
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("localbatch-publish-");
+
+    public void Dispose() => _root.Delete(recursive: true);
+
+    [Fact]
+    public void Publish_SameDisk_LinksTheStoresFileInsteadOfWritingItAgain()
+    {
+        var store = Path.Combine(_root.FullName, "store", "output.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(store)!);
+        File.WriteAllText(store, "line 1\n");
+        var destination = Path.Combine(_root.FullName, "out", "jobs.output.jsonl");
+
+        ResultFilePublisher.Publish(store, destination);
+        File.AppendAllText(store, "line 2\n"); // a resumed run appends to the store's file
+
+        Assert.Equal("line 1\nline 2\n", File.ReadAllText(destination));
+        Assert.Equal("2", LinkCount(destination));
+    }
+
+    [Fact]
+    public void Publish_Again_ReplacesTheDestinationWithoutTouchingTheStore()
+    {
+        var first = Path.Combine(_root.FullName, "first.jsonl");
+        var second = Path.Combine(_root.FullName, "second.jsonl");
+        File.WriteAllText(first, "first\n");
+        File.WriteAllText(second, "second\n");
+        var destination = Path.Combine(_root.FullName, "out.jsonl");
+
+        ResultFilePublisher.Publish(first, destination);
+        ResultFilePublisher.Publish(second, destination);
+
+        Assert.Equal("second\n", File.ReadAllText(destination));
+        Assert.Equal("first\n", File.ReadAllText(first));
+    }
+
+    [Fact]
+    public void Publish_NoStoreFileYet_WritesAnEmptyDestination()
+    {
+        var destination = Path.Combine(_root.FullName, "errors.jsonl");
+        File.WriteAllText(destination, "stale\n");
+
+        ResultFilePublisher.Publish(Path.Combine(_root.FullName, "missing.jsonl"), destination);
+
+        Assert.Equal(string.Empty, File.ReadAllText(destination));
+    }
+
+    private static string LinkCount(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%h", path]) { RedirectStandardOutput = true })!;
+        var count = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return count;
+    }
+}
