@@ -17,6 +17,19 @@ using LocalBatch;
 using LocalBatch.Benchmarks;
 using LocalBatch.Testing;
 
+if (args.Length > 0 && args[0] == "simulate")
+{
+    // A simulated server in a process of its own, for measuring a client without counting the server's CPU.
+    await using var simulated = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
+    {
+        Slots = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4,
+        Latency = TimeSpan.FromMilliseconds(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 75),
+    });
+    Console.WriteLine(simulated.Endpoint);
+    await Task.Delay(Timeout.Infinite);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "overhead-dissect")
 {
     await OverheadBenchmark.DissectAsync(20_000);
