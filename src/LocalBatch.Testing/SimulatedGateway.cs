@@ -32,8 +32,9 @@ namespace LocalBatch.Testing;
 /// waits for one of <see cref="SimulatedGatewayOptions.Slots"/> slots (the one its <c>id_slot</c> names, if any),
 /// holds it for <see cref="SimulatedGatewayOptions.Latency"/> (plus
 /// <see cref="SimulatedGatewayOptions.LatencyPerPromptToken"/> per prompt token not reused from the slot's cached
-/// prompt and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> per completion token), waits while the gateway
-/// is paused, and answers. One request takes one slot, whatever the number of prompts or choices in it.
+/// prompt and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> per completion token, or
+/// <see cref="SimulatedGatewayOptions.EmbeddingLatencyPerInput"/> per embedding input), waits while the gateway is
+/// paused, and answers. One request takes one slot, whatever the number of prompts or choices in it.
 /// </para>
 /// <para>
 /// With <see cref="SimulatedGatewayOptions.PromptCache"/> set, each slot keeps its last prompt and a request takes

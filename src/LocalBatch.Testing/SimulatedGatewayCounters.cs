@@ -87,8 +87,9 @@ public sealed class SimulatedGatewayCounters
     /// Gets the simulated work of all slots: for every generation request that took a slot, the time it was
     /// modelled to take, <see cref="SimulatedGatewayOptions.Latency"/> plus
     /// <see cref="SimulatedGatewayOptions.LatencyPerPromptToken"/> for each prompt token not reused from the cache
-    /// and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> for each completion token, counted when it takes
-    /// the slot. Pauses, <see cref="SimulatedFaultKind.SlowResponse"/> delays and the time spent sending the answer are
+    /// and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> for each completion token (embeddings:
+    /// <see cref="SimulatedGatewayOptions.EmbeddingLatencyPerInput"/> for each input), counted when it takes the
+    /// slot. Pauses, <see cref="SimulatedFaultKind.SlowResponse"/> delays and the time spent sending the answer are
     /// not included. Computed, not measured, so tests and benchmarks may compare it exactly.
     /// </summary>
     public TimeSpan SlotWorkTime => TimeSpan.FromTicks(Volatile.Read(ref _slotWorkTicksTotal));

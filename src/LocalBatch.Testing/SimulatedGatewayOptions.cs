@@ -38,6 +38,17 @@ public sealed class SimulatedGatewayOptions
     public TimeSpan LatencyPerPromptToken { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Gets or sets the extra time an embeddings request holds its slot for each input in it, on top of
+    /// <see cref="Latency"/> once per request, so that one call with an array of N inputs (<c>Latency + N ×
+    /// EmbeddingLatencyPerInput</c>) is cheaper than N calls of one input (<c>N × (Latency +
+    /// EmbeddingLatencyPerInput)</c>), as on a real server. With <see cref="Latency"/> at 2 ms and this at 3.5 ms,
+    /// 64 inputs in one call take 226 ms of slot time and in 64 calls 352 ms: 1.56 times as long, as measured on a
+    /// CPU llama-server (1.5 to 1.6).
+    /// </summary>
+    /// <value>The default is <see cref="TimeSpan.Zero"/>.</value>
+    public TimeSpan EmbeddingLatencyPerInput { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
     /// Gets or sets the model of llama-server's prompt cache: each slot keeps its last prompt and reuses the longest
     /// common prefix with the next prompt it takes, which costs no <see cref="LatencyPerPromptToken"/> and is
     /// reported as <c>cached_tokens</c>; and a request takes the idle slot whose cached prompt is most similar. See
@@ -197,6 +208,11 @@ public sealed class SimulatedGatewayOptions
         if (LatencyPerPromptToken < TimeSpan.Zero)
         {
             errors.Add($"{nameof(LatencyPerPromptToken)} must not be negative (was {LatencyPerPromptToken}).");
+        }
+
+        if (EmbeddingLatencyPerInput < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(EmbeddingLatencyPerInput)} must not be negative (was {EmbeddingLatencyPerInput}).");
         }
 
         PromptCache?.Validate(errors);

@@ -230,7 +230,7 @@ internal sealed class GatewayEngine
 
             // The slot's simulated work; streamed tokens take their share while they are written.
             var work = result is null
-                ? _options.Latency
+                ? _options.Latency + (_options.EmbeddingLatencyPerInput * embedding!.Inputs.Count)
                 : _options.Latency + (_options.LatencyPerPromptToken * (result.PromptTokens - result.CachedTokens))
                     + (_options.LatencyPerToken * result.CompletionTokens);
             _counters.OnSlotWork(grant.Slot, work);

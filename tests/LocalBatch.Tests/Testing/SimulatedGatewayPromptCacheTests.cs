@@ -138,12 +138,14 @@ public sealed class SimulatedGatewayPromptCacheTests
         var options = new SimulatedGatewayOptions
         {
             LatencyPerPromptToken = TimeSpan.FromMilliseconds(-1),
+            EmbeddingLatencyPerInput = TimeSpan.FromMilliseconds(-1),
             PromptCache = new() { SlotPromptSimilarity = 1.5, HostCacheTokens = -1 },
         };
 
         var exception = await Assert.ThrowsAsync<ArgumentException>(() => SimulatedGateway.StartAsync(options));
 
         Assert.Contains("LatencyPerPromptToken", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("EmbeddingLatencyPerInput", exception.Message, StringComparison.Ordinal);
         Assert.Contains("PromptCache.SlotPromptSimilarity", exception.Message, StringComparison.Ordinal);
         Assert.Contains("PromptCache.HostCacheTokens", exception.Message, StringComparison.Ordinal);
     }
