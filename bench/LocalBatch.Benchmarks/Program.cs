@@ -8,6 +8,7 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines ...]   (peak memory of batch file runs)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks scaleout   (several servers, failover, adaptive concurrency)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks promptcache [URL]   (prompt cache: simulator vs a real llama-server)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
 //   growth is the 16 bytes a line that validation keeps to find repeated custom_ids, freed before the run.
@@ -51,6 +52,12 @@ if (args.Length > 0 && args[0] == "overhead")
 if (args.Length > 0 && args[0] == "scaleout")
 {
     await ScaleOutBenchmark.RunAsync();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "promptcache")
+{
+    await PromptCacheComparison.RunAsync(args[1..]);
     return;
 }
 

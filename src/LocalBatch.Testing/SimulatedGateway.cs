@@ -29,10 +29,17 @@ namespace LocalBatch.Testing;
 /// <para>
 /// A generation request (completions, chat completions, embeddings) is answered in this order: loading mode
 /// (503), API key (401), routing (404), fault injection, body and validation errors (400, 500, 501); then it
-/// waits for one of <see cref="SimulatedGatewayOptions.Slots"/> slots, holds it for
-/// <see cref="SimulatedGatewayOptions.Latency"/> (plus
-/// <see cref="SimulatedGatewayOptions.LatencyPerToken"/> per completion token), waits while the gateway is
+/// waits for one of <see cref="SimulatedGatewayOptions.Slots"/> slots (the one its <c>id_slot</c> names, if any),
+/// holds it for <see cref="SimulatedGatewayOptions.Latency"/> (plus
+/// <see cref="SimulatedGatewayOptions.LatencyPerPromptToken"/> per prompt token not reused from the slot's cached
+/// prompt and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> per completion token, or
+/// <see cref="SimulatedGatewayOptions.EmbeddingLatencyPerInput"/> per embedding input), waits while the gateway is
 /// paused, and answers. One request takes one slot, whatever the number of prompts or choices in it.
+/// </para>
+/// <para>
+/// With <see cref="SimulatedGatewayOptions.PromptCache"/> set, each slot keeps its last prompt and a request takes
+/// the idle slot whose cached prompt shares the longest prefix with its own, as llama-server does; see
+/// <see cref="SimulatedPromptCacheOptions"/>.
 /// </para>
 /// </remarks>
 /// <example>
@@ -57,7 +64,7 @@ public sealed class SimulatedGateway : IAsyncDisposable
     private SimulatedGateway(SimulatedGatewayOptions options)
     {
         Options = options;
-        Counters = new SimulatedGatewayCounters(_waiters);
+        Counters = new SimulatedGatewayCounters(_waiters, options.Slots);
         _engine = new GatewayEngine(options, Counters, TimeProvider.System);
         Endpoint = new Uri("http://127.0.0.1/");
     }

@@ -12,6 +12,8 @@ public sealed class SimulatedGatewayCounters
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _perPath = new(StringComparer.Ordinal);
     private readonly ConditionWaiters _waiters;
+    private readonly long[] _slotRequests;
+    private readonly long[] _slotWorkTicks;
     private long _totalRequests;
     private int _inFlight;
     private int _peakInFlight;
@@ -21,10 +23,14 @@ public sealed class SimulatedGatewayCounters
     private long _succeededRequests;
     private long _promptTokens;
     private long _completionTokens;
+    private long _cachedPromptTokens;
+    private long _slotWorkTicksTotal;
 
-    internal SimulatedGatewayCounters(ConditionWaiters waiters)
+    internal SimulatedGatewayCounters(ConditionWaiters waiters, int slots)
     {
         _waiters = waiters;
+        _slotRequests = new long[slots];
+        _slotWorkTicks = new long[slots];
     }
 
     /// <summary>
@@ -71,6 +77,50 @@ public sealed class SimulatedGatewayCounters
     public long CompletionTokens => Volatile.Read(ref _completionTokens);
 
     /// <summary>
+    /// Gets the prompt tokens of all successful completions and chat completions that were reused from a slot's
+    /// cached prompt (their <c>cached_tokens</c>); always 0 unless <see cref="SimulatedGatewayOptions.PromptCache"/>
+    /// is set. Divided by <see cref="PromptTokens"/>, it gives the prompt cache's hit ratio.
+    /// </summary>
+    public long CachedPromptTokens => Volatile.Read(ref _cachedPromptTokens);
+
+    /// <summary>
+    /// Gets the simulated work of all slots: for every generation request that took a slot, the time it was
+    /// modelled to take, <see cref="SimulatedGatewayOptions.Latency"/> plus
+    /// <see cref="SimulatedGatewayOptions.LatencyPerPromptToken"/> for each prompt token not reused from the cache
+    /// and <see cref="SimulatedGatewayOptions.LatencyPerToken"/> for each completion token (embeddings:
+    /// <see cref="SimulatedGatewayOptions.EmbeddingLatencyPerInput"/> for each input), counted when it takes the
+    /// slot. Pauses, <see cref="SimulatedFaultKind.SlowResponse"/> delays and the time spent sending the answer are
+    /// not included. Computed, not measured, so tests and benchmarks may compare it exactly.
+    /// </summary>
+    public TimeSpan SlotWorkTime => TimeSpan.FromTicks(Volatile.Read(ref _slotWorkTicksTotal));
+
+    /// <summary>
+    /// Gets the number of generation requests that took one slot.
+    /// </summary>
+    /// <param name="slot">The slot's index, from 0 to <see cref="SimulatedGatewayOptions.Slots"/> - 1.</param>
+    /// <returns>The number of generation requests that took <paramref name="slot"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slot"/> is not the index of a slot.</exception>
+    public long GetSlotRequests(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, _slotRequests.Length);
+        return Volatile.Read(ref _slotRequests[slot]);
+    }
+
+    /// <summary>
+    /// Gets the simulated work of one slot, as <see cref="SlotWorkTime"/> counts it.
+    /// </summary>
+    /// <param name="slot">The slot's index, from 0 to <see cref="SimulatedGatewayOptions.Slots"/> - 1.</param>
+    /// <returns>The simulated work of the requests that took <paramref name="slot"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slot"/> is not the index of a slot.</exception>
+    public TimeSpan GetSlotWorkTime(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, _slotWorkTicks.Length);
+        return TimeSpan.FromTicks(Volatile.Read(ref _slotWorkTicks[slot]));
+    }
+
+    /// <summary>
     /// Gets the number of requests received on one path, compared exactly (ordinal), for example
     /// <c>GetRequests("/v1/completions")</c>.
     /// </summary>
@@ -101,6 +151,14 @@ public sealed class SimulatedGatewayCounters
         Interlocked.Exchange(ref _succeededRequests, 0);
         Interlocked.Exchange(ref _promptTokens, 0);
         Interlocked.Exchange(ref _completionTokens, 0);
+        Interlocked.Exchange(ref _cachedPromptTokens, 0);
+        Interlocked.Exchange(ref _slotWorkTicksTotal, 0);
+        for (var slot = 0; slot < _slotRequests.Length; slot++)
+        {
+            Interlocked.Exchange(ref _slotRequests[slot], 0);
+            Interlocked.Exchange(ref _slotWorkTicks[slot], 0);
+        }
+
         _waiters.Notify();
     }
 
@@ -126,15 +184,26 @@ public sealed class SimulatedGatewayCounters
         _waiters.Notify();
     }
 
-    internal void OnSlotTaken() => UpdateMax(ref _peakActiveSlots, Interlocked.Increment(ref _activeSlots));
+    internal void OnSlotTaken(int slot)
+    {
+        Interlocked.Increment(ref _slotRequests[slot]);
+        UpdateMax(ref _peakActiveSlots, Interlocked.Increment(ref _activeSlots));
+    }
+
+    internal void OnSlotWork(int slot, TimeSpan work)
+    {
+        Interlocked.Add(ref _slotWorkTicks[slot], work.Ticks);
+        Interlocked.Add(ref _slotWorkTicksTotal, work.Ticks);
+    }
 
     internal void OnSlotReleased() => Interlocked.Decrement(ref _activeSlots);
 
     internal void OnFaultInjected() => Interlocked.Increment(ref _faultsInjected);
 
-    internal void OnSucceeded(long promptTokens, long completionTokens)
+    internal void OnSucceeded(long promptTokens, long completionTokens, long cachedPromptTokens)
     {
         Interlocked.Add(ref _promptTokens, promptTokens);
+        Interlocked.Add(ref _cachedPromptTokens, cachedPromptTokens);
         Interlocked.Add(ref _completionTokens, completionTokens);
         Interlocked.Increment(ref _succeededRequests);
     }

@@ -23,7 +23,7 @@ internal sealed class GatewayEngine
     private readonly SimulatedGatewayCounters _counters;
     private readonly FaultSource _faults;
     private readonly PauseGate _pause = new();
-    private readonly SemaphoreSlim _slots;
+    private readonly SlotScheduler _slots;
     private readonly TimeProvider _timeProvider;
     private volatile bool _loading;
 
@@ -33,7 +33,7 @@ internal sealed class GatewayEngine
         _counters = counters;
         _timeProvider = timeProvider;
         SlotCount = options.Slots;
-        _slots = new SemaphoreSlim(SlotCount, SlotCount);
+        _slots = new SlotScheduler(SlotCount);
         _faults = new FaultSource(options.FaultSeed);
     }
 
@@ -142,7 +142,7 @@ internal sealed class GatewayEngine
             await WriteAsync(context, response, truncate, cancellationToken).ConfigureAwait(false);
             if (response.IsSuccess && !truncate)
             {
-                _counters.OnSucceeded(0, 0);
+                _counters.OnSucceeded(0, 0, 0);
             }
         }
         finally
@@ -218,19 +218,26 @@ internal sealed class GatewayEngine
             return;
         }
 
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _counters.OnSlotTaken();
+        var claim = generation is null ? SlotClaim.Embedding(_options) : SlotClaim.Generation(generation, _options);
+        var grant = await _slots.AcquireAsync(claim, cancellationToken).ConfigureAwait(false);
+        _counters.OnSlotTaken(grant.Slot);
         try
         {
             var truncate = fault?.Kind == SimulatedFaultKind.TruncatedBody;
             var created = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
-            var result = generation is null ? null : ResponseBuilder.Generate(generation, _options, created);
+            var result = generation is null ? null : ResponseBuilder.Generate(generation, _options, created, grant.CachedTokens);
             var streamTokens = generation is { Stream: true } && !truncate;
 
-            var hold = _options.Latency;
-            if (result is not null && !streamTokens)
+            // The slot's simulated work; streamed tokens take their share while they are written.
+            var work = result is null
+                ? _options.Latency + (_options.EmbeddingLatencyPerInput * embedding!.Inputs.Count)
+                : _options.Latency + (_options.LatencyPerPromptToken * (result.PromptTokens - result.CachedTokens))
+                    + (_options.LatencyPerToken * result.CompletionTokens);
+            _counters.OnSlotWork(grant.Slot, work);
+            var hold = work;
+            if (streamTokens)
             {
-                hold += _options.LatencyPerToken * result.CompletionTokens;
+                hold -= _options.LatencyPerToken * result!.CompletionTokens;
             }
 
             if (fault?.Kind == SimulatedFaultKind.SlowResponse)
@@ -251,7 +258,7 @@ internal sealed class GatewayEngine
                 await WriteAsync(context, response, truncate, cancellationToken).ConfigureAwait(false);
                 if (!truncate)
                 {
-                    _counters.OnSucceeded(embedding!.PromptTokens, 0);
+                    _counters.OnSucceeded(embedding!.PromptTokens, 0, 0);
                 }
 
                 return;
@@ -276,13 +283,13 @@ internal sealed class GatewayEngine
 
             if (!truncate)
             {
-                _counters.OnSucceeded(result.PromptTokens, result.CompletionTokens);
+                _counters.OnSucceeded(result.PromptTokens, result.CompletionTokens, result.CachedTokens);
             }
         }
         finally
         {
             _counters.OnSlotReleased();
-            _slots.Release();
+            _slots.Release(grant.Slot);
         }
     }
 

@@ -15,4 +15,10 @@ internal sealed class GenerationJob
     public required int MaxTokens { get; init; }
 
     public required bool Stream { get; init; }
+
+    /// <summary>Gets the slot the request asks for (<c>id_slot</c>); negative for any slot.</summary>
+    public int SlotId { get; init; } = -1;
+
+    /// <summary>Gets a value indicating whether the request may reuse the slot's cached prompt (<c>cache_prompt</c>).</summary>
+    public bool CachePrompt { get; init; } = true;
 }

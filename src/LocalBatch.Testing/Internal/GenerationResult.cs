@@ -14,6 +14,9 @@ internal sealed class GenerationResult
 
     public required int PromptTokens { get; init; }
 
+    /// <summary>Gets the prompt tokens reused from the slot's cached prompt (<c>cached_tokens</c>).</summary>
+    public required int CachedTokens { get; init; }
+
     public required int CompletionTokens { get; init; }
 
     public required double PromptMilliseconds { get; init; }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -77,7 +76,7 @@ internal static class RequestParser
             return null;
         }
 
-        var prompts = ParsePrompts(promptNode, out error);
+        var prompts = PromptParser.ParsePrompts(promptNode, options.PromptCache is not null, out error);
         if (prompts is null)
         {
             return null;
@@ -101,30 +100,13 @@ internal static class RequestParser
             return null;
         }
 
-        // Tokens: the words of every message's content, plus 4 per message for the chat template.
-        var transcript = new StringBuilder();
-        var tokens = 0;
-        foreach (var messageNode in messages)
+        var transcript = PromptParser.ParseChatMessages(messages, options.PromptCache is not null, out error);
+        if (transcript is not { } prompt)
         {
-            if (messageNode is not JsonObject message)
-            {
-                error = ErrorResponses.InvalidRequest("Expected 'messages' to be an array of objects");
-                return null;
-            }
-
-            var role = message["role"] is JsonValue roleValue && roleValue.TryGetValue<string>(out var r) ? r : "user";
-            var content = ReadContent(message["content"], out error);
-            if (content is null)
-            {
-                return null;
-            }
-
-            tokens += 4 + (content.Length > 0 ? DeterministicModel.CountTokens(content) : 0);
-            transcript.Append(role).Append(':').Append(content).Append('\n');
+            return null;
         }
 
-        PromptInput[] prompts = [new PromptInput(transcript.ToString(), Math.Max(1, tokens))];
-        return CreateJob(request, isChat: true, prompts, options, out error);
+        return CreateJob(request, isChat: true, [prompt], options, out error);
     }
 
     public static EmbeddingJob? ParseEmbeddings(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
@@ -152,7 +134,7 @@ internal static class RequestParser
             base64 = format == "base64";
         }
 
-        var inputs = ParsePrompts(inputNode!, out error);
+        var inputs = PromptParser.ParsePrompts(inputNode!, withTokenIds: false, out error);
         if (inputs is null)
         {
             return null;
@@ -214,6 +196,12 @@ internal static class RequestParser
         }
 
         var stream = request["stream"] is JsonValue streamValue && streamValue.TryGetValue<bool>(out var s) && s;
+
+        // llama-server reads these with json_value: a value of the wrong type is taken as absent.
+        var slotId = request["id_slot"] is JsonValue slotValue && slotValue.GetValueKind() == JsonValueKind.Number
+            ? (int)Math.Clamp(Math.Truncate(slotValue.GetValue<double>()), int.MinValue, int.MaxValue)
+            : -1;
+        var cachePrompt = request["cache_prompt"] is not JsonValue cacheValue || !cacheValue.TryGetValue<bool>(out var c) || c;
         return new GenerationJob
         {
             IsChat = isChat,
@@ -221,131 +209,9 @@ internal static class RequestParser
             ChoicesPerPrompt = Math.Max(1, n ?? 1),
             MaxTokens = maxTokens ?? options.DefaultMaxTokens,
             Stream = stream,
+            SlotId = slotId,
+            CachePrompt = cachePrompt,
         };
-    }
-
-    /// <summary>
-    /// Reads a prompt or embedding input like llama-server's <c>tokenize_input_prompts</c>: a string, a list of
-    /// tokens (or of mixed strings and tokens) for one prompt, or a list of such prompts.
-    /// </summary>
-    private static PromptInput[]? ParsePrompts(JsonNode node, out GatewayResponse? error)
-    {
-        error = null;
-        if (node is JsonArray array)
-        {
-            if (array.Count == 0)
-            {
-                error = ErrorResponses.ServerError(ErrorResponses.EmptyPrompt);
-                return null;
-            }
-
-            if (array.Any(static e => e is JsonValue v && v.GetValueKind() == JsonValueKind.Number))
-            {
-                // One prompt made of tokens, possibly mixed with strings.
-                var single = ParseSinglePrompt(array, out error);
-                return single is { } p ? [p] : null;
-            }
-
-            var prompts = new PromptInput[array.Count];
-            for (var i = 0; i < array.Count; i++)
-            {
-                var prompt = array[i] is JsonNode element ? ParseSinglePrompt(element, out error) : null;
-                if (prompt is not { } p)
-                {
-                    error ??= ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
-                    return null;
-                }
-
-                prompts[i] = p;
-            }
-
-            return prompts;
-        }
-
-        var one = ParseSinglePrompt(node, out error);
-        return one is { } value ? [value] : null;
-    }
-
-    private static PromptInput? ParseSinglePrompt(JsonNode node, out GatewayResponse? error)
-    {
-        error = null;
-        if (node is JsonValue value && value.TryGetValue<string>(out var text))
-        {
-            return new PromptInput(text, DeterministicModel.CountTokens(text));
-        }
-
-        if (node is JsonArray parts)
-        {
-            if (parts.Count == 0)
-            {
-                error = ErrorResponses.ServerError(ErrorResponses.EmptyPrompt);
-                return null;
-            }
-
-            var canonical = new StringBuilder("tokens:");
-            var tokens = 0;
-            foreach (var part in parts)
-            {
-                if (part is JsonValue partValue && partValue.TryGetValue<string>(out var partText))
-                {
-                    canonical.Append(" \"").Append(partText).Append('"');
-                    tokens += DeterministicModel.CountTokens(partText);
-                }
-                else if (part is JsonValue number && number.GetValueKind() == JsonValueKind.Number)
-                {
-                    canonical.Append(' ').Append(number.ToJsonString());
-                    tokens++;
-                }
-                else
-                {
-                    error = ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
-                    return null;
-                }
-            }
-
-            return new PromptInput(canonical.ToString(), tokens);
-        }
-
-        error = ErrorResponses.ServerError(ErrorResponses.InvalidPrompt);
-        return null;
-    }
-
-    /// <summary>Reads a message's content: a string, an array of parts with <c>text</c>, or nothing.</summary>
-    private static string? ReadContent(JsonNode? content, out GatewayResponse? error)
-    {
-        error = null;
-        switch (content)
-        {
-            case null:
-                return string.Empty;
-            case JsonValue value when value.TryGetValue<string>(out var text):
-                return text;
-            case JsonArray parts:
-                var builder = new StringBuilder();
-                foreach (var part in parts)
-                {
-                    if (part is not JsonObject partObject)
-                    {
-                        error = ErrorResponses.InvalidRequest("Invalid 'content' type");
-                        return null;
-                    }
-
-                    if (partObject["text"] is JsonValue textValue && textValue.TryGetValue<string>(out var partText))
-                    {
-                        if (builder.Length > 0)
-                        {
-                            builder.Append('\n');
-                        }
-
-                        builder.Append(partText);
-                    }
-                }
-
-                return builder.ToString();
-            default:
-                error = ErrorResponses.InvalidRequest("Invalid 'content' type");
-                return null;
-        }
     }
 
     private static bool TryReadInt(JsonObject request, string name, out int? value, out GatewayResponse? error)

@@ -22,7 +22,8 @@ internal static class ResponseBuilder
 
     public static string NewCompletionId() => "chatcmpl-" + RandomNumberGenerator.GetString(IdAlphabet, 32);
 
-    public static GenerationResult Generate(GenerationJob job, SimulatedGatewayOptions options, long created)
+    /// <summary>Generates the answer of a job whose prompts reused <paramref name="cachedTokens"/> tokens of the slot's cache.</summary>
+    public static GenerationResult Generate(GenerationJob job, SimulatedGatewayOptions options, long created, int cachedTokens)
     {
         var choices = new List<string[]>(job.Prompts.Count * job.ChoicesPerPrompt);
         var promptTokens = 0;
@@ -47,8 +48,9 @@ internal static class ResponseBuilder
             Model = options.ModelName,
             Choices = choices,
             PromptTokens = promptTokens,
+            CachedTokens = cachedTokens,
             CompletionTokens = completionTokens,
-            PromptMilliseconds = options.Latency.TotalMilliseconds,
+            PromptMilliseconds = (options.Latency + (options.LatencyPerPromptToken * (promptTokens - cachedTokens))).TotalMilliseconds,
             PredictedMilliseconds = options.LatencyPerToken.TotalMilliseconds * completionTokens,
         };
     }
@@ -357,19 +359,21 @@ internal static class ResponseBuilder
         w.WriteNumber("prompt_tokens", r.PromptTokens);
         w.WriteNumber("total_tokens", r.PromptTokens + r.CompletionTokens);
         w.WriteStartObject("prompt_tokens_details");
-        w.WriteNumber("cached_tokens", 0);
+        w.WriteNumber("cached_tokens", r.CachedTokens);
         w.WriteEndObject();
         w.WriteEndObject();
     }
 
     private static void WriteTimings(Utf8JsonWriter w, GenerationResult r)
     {
+        // As in llama-server, prompt_n counts the prompt tokens evaluated: those not reused from the cache.
+        var evaluated = r.PromptTokens - r.CachedTokens;
         w.WriteStartObject("timings");
-        w.WriteNumber("cache_n", 0);
-        w.WriteNumber("prompt_n", r.PromptTokens);
+        w.WriteNumber("cache_n", r.CachedTokens);
+        w.WriteNumber("prompt_n", evaluated);
         w.WriteNumber("prompt_ms", r.PromptMilliseconds);
-        w.WriteNumber("prompt_per_token_ms", r.PromptTokens > 0 ? r.PromptMilliseconds / r.PromptTokens : 0);
-        w.WriteNumber("prompt_per_second", r.PromptMilliseconds > 0 ? r.PromptTokens * 1000.0 / r.PromptMilliseconds : 0);
+        w.WriteNumber("prompt_per_token_ms", evaluated > 0 ? r.PromptMilliseconds / evaluated : 0);
+        w.WriteNumber("prompt_per_second", r.PromptMilliseconds > 0 ? evaluated * 1000.0 / r.PromptMilliseconds : 0);
         w.WriteNumber("predicted_n", r.CompletionTokens);
         w.WriteNumber("predicted_ms", r.PredictedMilliseconds);
         w.WriteNumber("predicted_per_token_ms", r.CompletionTokens > 0 ? r.PredictedMilliseconds / r.CompletionTokens : 0);

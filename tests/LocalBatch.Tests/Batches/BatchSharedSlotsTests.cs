@@ -28,7 +28,9 @@ public sealed class BatchSharedSlotsTests
 
         Assert.Equal((BatchStatus.Completed, 12), (small.Status, small.RequestCounts.Completed));
         Assert.Equal((BatchStatus.Completed, 300), (big.Status, big.RequestCounts.Completed));
-        Assert.InRange(bigBeforeIt, 3, 3 + 12);
+        // Strictly alternating would be 3 + 12; a loaded machine lets the big batch slip in a few more between the small
+        // one's turns. Starving it would be close to 300.
+        Assert.InRange(bigBeforeIt, 3, 3 + (2 * 12));
         Assert.Equal(3, env.Gateway.Counters.PeakInFlight);
     }
 
