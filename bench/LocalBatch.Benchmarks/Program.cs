@@ -8,6 +8,8 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines ...]   (peak memory of batch file runs)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks scaleout   (several servers, failover, adaptive concurrency)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks coalesce   (embedding lines in array calls against one call a line)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds]   (prefix affinity against input order)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks promptcache [URL]   (prompt cache: simulator vs a real llama-server)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
@@ -17,6 +19,18 @@ using System.Globalization;
 using LocalBatch;
 using LocalBatch.Benchmarks;
 using LocalBatch.Testing;
+
+if (args.Length > 0 && args[0] == "coalesce")
+{
+    await CoalescingBenchmark.RunAsync(lines: 1_024, rounds: 3);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "affinity")
+{
+    await AffinityBenchmark.RunAsync(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+    return;
+}
 
 if (args.Length > 0 && args[0] == "simulate")
 {
