@@ -10,6 +10,7 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks coalesce   (embedding lines in array calls against one call a line)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds]   (prefix affinity against input order)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks cpu [TOOL]   (localbatch run's CPU against an aiohttp loop)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks promptcache [URL]   (prompt cache: simulator vs a real llama-server)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
@@ -29,6 +30,12 @@ if (args.Length > 0 && args[0] == "coalesce")
 if (args.Length > 0 && args[0] == "affinity")
 {
     await AffinityBenchmark.RunAsync(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "cpu")
+{
+    await CpuBenchmark.RunAsync(args.Length > 1 ? args[1] : null, lines: 384, rounds: 3);
     return;
 }
 
