@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -12,47 +11,19 @@ namespace LocalBatch.Processing.Internal;
 /// </summary>
 internal static class LaneFanOut
 {
-    public static async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
+    public static IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
         IAsyncEnumerable<IReadOnlyList<TRequest>> runs,
         int lanes,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
         TimeProvider timeProvider,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-        where TResult : class
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var results = Channel.CreateBounded<(TRequest, BatchItemResult<TResult>)>(new BoundedChannelOptions(lanes)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        var work = RunLanesAsync(runs, lanes, results.Writer, operation, tracker, logger, timeProvider, cts.Token);
-        try
-        {
-            while (await results.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (results.Reader.TryRead(out var item))
-                {
-                    yield return item;
-                }
-            }
-        }
-        finally
-        {
-            // The consumer stopped (finished, broke out early, or was cancelled): stop the lanes and wait for them.
-            await cts.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await work.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Expected when the batch was cancelled; the reader surfaces it.
-            }
-        }
-    }
+        CancellationToken cancellationToken)
+        where TResult : class =>
+        OutcomeChannel.ReadAsync<(TRequest, BatchItemResult<TResult>)>(
+            lanes,
+            (writer, token) => RunLanesAsync(runs, lanes, writer, operation, tracker, logger, timeProvider, token),
+            cancellationToken);
 
     private static async Task RunLanesAsync<TRequest, TResult>(
         IAsyncEnumerable<IReadOnlyList<TRequest>> runs,

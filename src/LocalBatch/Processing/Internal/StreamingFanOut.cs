@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -11,55 +10,24 @@ namespace LocalBatch.Processing.Internal;
 /// </summary>
 internal static class StreamingFanOut
 {
-    public static async IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
+    public static IAsyncEnumerable<(TRequest Request, BatchItemResult<TResult> Result)> RunAsync<TRequest, TResult>(
         IAsyncEnumerable<TRequest> source,
         int concurrency,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
         TimeProvider timeProvider,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-        where TResult : class
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var results = Channel.CreateBounded<(TRequest, BatchItemResult<TResult>)>(new BoundedChannelOptions(concurrency)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        using var slots = new BatchSlots(concurrency);
-        var producer = ProduceAsync(source, concurrency, results.Writer, slots, operation, tracker, logger, timeProvider, cts.Token);
-        try
-        {
-            while (await results.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (results.Reader.TryRead(out var item))
-                {
-                    yield return item;
-                }
-            }
-        }
-        finally
-        {
-            // The consumer stopped (finished, broke out early, or was cancelled): stop sending, let every
-            // started item observe it, and wait so that nothing outlives the enumeration.
-            await cts.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await producer.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Expected when the batch was cancelled; the reader surfaces it.
-            }
-        }
-    }
+        CancellationToken cancellationToken)
+        where TResult : class =>
+        OutcomeChannel.ReadAsync<(TRequest, BatchItemResult<TResult>)>(
+            concurrency,
+            (writer, token) => ProduceAsync(source, concurrency, writer, operation, tracker, logger, timeProvider, token),
+            cancellationToken);
 
     private static async Task ProduceAsync<TRequest, TResult>(
         IAsyncEnumerable<TRequest> source,
         int concurrency,
         ChannelWriter<(TRequest, BatchItemResult<TResult>)> writer,
-        BatchSlots slots,
         BatchOperation<TRequest, TResult> operation,
         BatchProgressTracker tracker,
         ILogger logger,
@@ -67,6 +35,8 @@ internal static class StreamingFanOut
         CancellationToken cancellationToken)
         where TResult : class
     {
+        // Disposed only once every item has finished (the WhenAll below), each having given its reservation back.
+        using var slots = new BatchSlots(concurrency);
         var running = new List<Task>();
         Exception? failure = null;
         var index = 0;
