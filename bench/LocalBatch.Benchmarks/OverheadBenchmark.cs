@@ -35,6 +35,8 @@ internal static class OverheadBenchmark
             ("client in a plain loop", ClientLoop(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight })),
             ("  no attempt timeout", ClientLoop(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight, AttemptTimeout = Timeout.InfiniteTimeSpan })),
             ("  no retries, no timeout", ClientLoop(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight, AttemptTimeout = Timeout.InfiniteTimeSpan, MaxRetryAttempts = 0 })),
+            ("client in 16 worker loops", ClientWorkers(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight })),
+            ("  yielding after each", ClientWorkers(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight }, yields: true)),
             ("processor", ProcessorRun(new LocalBatchOptions { Endpoint = endpoint, MaxConcurrency = InFlight })),
         };
         foreach (var (_, run) in variants)
@@ -69,6 +71,27 @@ internal static class OverheadBenchmark
                     finally
                     {
                         slots.Release();
+                    }
+                }));
+            };
+        }
+
+        Func<Task> ClientWorkers(LocalBatchOptions options, bool yields = false)
+        {
+            var client = new LocalGatewayClient(options);
+            return async () =>
+            {
+                var next = -1;
+                await Task.WhenAll(Enumerable.Range(0, InFlight).Select(async _ =>
+                {
+                    int index;
+                    while ((index = Interlocked.Increment(ref next)) < prompts.Count)
+                    {
+                        await client.CreateCompletionAsync(new CompletionRequest { Prompt = prompts[index], MaxTokens = 4 });
+                        if (yields)
+                        {
+                            await Task.Yield();
+                        }
                     }
                 }));
             };
@@ -109,26 +132,35 @@ internal static class OverheadBenchmark
             await RawAsync(raw, prompts.Take(5_000).ToList());
         }
 
-        var libraryTimes = new List<double>();
-        var rawTimes = new List<double>();
-        long libraryBytes = 0;
-        long rawBytes = 0;
+        var library = new List<(double Seconds, long Bytes, double Cpu)>();
+        var plain = new List<(double Seconds, long Bytes, double Cpu)>();
         for (var round = 0; round < rounds; round++)
         {
-            var (time, bytes) = await MeasureAsync(() => processor.ProcessBatchCompletionsAsync(prompts, options));
-            libraryTimes.Add(time);
-            libraryBytes += bytes;
-            (time, bytes) = await MeasureAsync(() => RawAsync(raw, prompts));
-            rawTimes.Add(time);
-            rawBytes += bytes;
+            library.Add(await MeasureWithCpuAsync(() => processor.ProcessBatchCompletionsAsync(prompts, options)));
+            plain.Add(await MeasureWithCpuAsync(() => RawAsync(raw, prompts)));
         }
 
-        var library = libraryTimes.Order().ElementAt(rounds / 2);
-        var plain = rawTimes.Order().ElementAt(rounds / 2);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overhead, {requests} completions, {InFlight} in flight, zero-latency stand-in, median of {rounds} alternating rounds:"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  LocalBatch {requests / library:0} req/s, {libraryBytes / (double)(requests * rounds):0} B allocated a request"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  raw HttpClient {requests / plain:0} req/s, {rawBytes / (double)(requests * rounds):0} B allocated a request"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (LocalBatch time / raw time): {library / plain:0.00}"));
+        var libraryTime = Median(library.Select(run => run.Seconds));
+        var plainTime = Median(plain.Select(run => run.Seconds));
+        var libraryCpu = Median(library.Select(run => run.Cpu)) * 1e6 / requests;
+        var plainCpu = Median(plain.Select(run => run.Cpu)) * 1e6 / requests;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overhead, {requests} completions, {InFlight} in flight, zero-latency stand-in in this process, median of {rounds} alternating rounds:"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  LocalBatch     {requests / libraryTime,7:0} req/s {libraryCpu,5:0.0} us CPU a request (client and stand-in) {library.Average(run => run.Bytes) / requests,6:0} B allocated a request"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  raw HttpClient {requests / plainTime,7:0} req/s {plainCpu,5:0.0} us CPU a request (client and stand-in) {plain.Average(run => run.Bytes) / requests,6:0} B allocated a request"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (LocalBatch / raw): time {libraryTime / plainTime:0.00}, CPU {libraryCpu / plainCpu:0.00} (target <= 1.15)"));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private static async Task<(double Seconds, long Bytes, double Cpu)> MeasureWithCpuAsync(Func<Task> run)
+    {
+        var cpu = Environment.CpuUsage.TotalTime;
+        var (seconds, bytes) = await MeasureAsync(run);
+        return (seconds, bytes, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
     }
 
     private static async Task<(double Seconds, long Bytes)> MeasureAsync(Func<Task> run)

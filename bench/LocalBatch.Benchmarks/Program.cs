@@ -66,7 +66,7 @@ if (args.Length > 0 && args[0] == "overhead-profile")
 
 if (args.Length > 0 && args[0] == "overhead")
 {
-    await OverheadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000, rounds: 5);
+    await OverheadBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000, rounds: 9);
     return;
 }
 
