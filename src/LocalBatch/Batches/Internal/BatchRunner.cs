@@ -165,49 +165,111 @@ internal sealed class BatchRunner : IAsyncDisposable
     }
 
     /// <summary>Sends every request not yet answered, recording each outcome as it finishes and saving the state every second.</summary>
-    /// <exception cref="LocalGatewayException">The server stopped answering altogether (the run stops, resumable).</exception>
+    /// <exception cref="LocalGatewayException">The server stopped answering altogether, or refused the API key (the run stops, resumable).</exception>
     private async Task SendUnansweredAsync(BatchResultFiles files)
     {
         var endpoint = Current.Endpoint;
+
+        // A refused key refuses every request alike: the first refusal to come back stops the sending at once, so
+        // that no request starts after it (those in flight are cancelled, unrecorded, and sent again on resume).
+        using var refusal = CancellationTokenSource.CreateLinkedTokenSource(_signals.Token);
+        GatewayResponse? refused = null;
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
-            (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
+            async (line, telemetry, ct) =>
+            {
+                if (refusal.IsCancellationRequested)
+                {
+                    // The first refusal is stopping the run, and its cancellation is reaching this request's token.
+                    await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                }
+
+                var response = await _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct).ConfigureAwait(false);
+                if (response.StatusCode is 401 or 403 && Interlocked.CompareExchange(ref refused, response, null) is null)
+                {
+                    refusal.Cancel(); // synchronously: no slot this request frees can start another one
+                }
+
+                return response;
+            },
             static _ => null,
             BatchResultMapper.ErrorOf);
         var pending = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
         var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
         var lastSave = _time.GetTimestamp();
-        await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, _signals.Token).ConfigureAwait(false))
+        try
         {
-            if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable && !await ServerAnswersAsync().ConfigureAwait(false))
+            await foreach (var (request, result) in _processor.StreamAsync(pending, operation, endpoint, remaining, _progress, refusal.Token).ConfigureAwait(false))
             {
-                // The server is gone, after every retry: every request after this one would fail the same way. The
-                // run stops with this one and the rest unanswered (the batch stays in_progress), to resume when the
-                // server is back, rather than burning the batch into server_unreachable lines. (When the server does
-                // answer, only this request breaks its connection: it gets its error line.)
-                await SaveAsync(files).ConfigureAwait(false);
-                var counts = Current.RequestCounts;
-                throw new LocalGatewayException(
-                    $"The server stopped answering, so batch '{Current.Id}' stopped with {counts.Total - counts.Completed - counts.Failed} requests unanswered; resume it once the server is back. {unreachable.Message}",
-                    unreachable.Exception);
-            }
+                if (await StopReasonAsync(result.Error).ConfigureAwait(false) is { } stop)
+                {
+                    throw await SavedForStopAsync(files, stop).ConfigureAwait(false);
+                }
 
-            var line = BatchResultMapper.ToResultLine(request.CustomId, result);
-            if (files.Append(request.Index, line))
-            {
-                _usage.Add(line);
-                Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
-            }
-            else
-            {
-                Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
-            }
+                var line = BatchResultMapper.ToResultLine(request.CustomId, result);
+                if (files.Append(request.Index, line))
+                {
+                    _usage.Add(line);
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
+                }
+                else
+                {
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
+                }
 
-            if (_time.GetElapsedTime(lastSave) >= PersistInterval)
-            {
-                await SaveAsync(files).ConfigureAwait(false);
-                lastSave = _time.GetTimestamp();
+                if (_time.GetElapsedTime(lastSave) >= PersistInterval)
+                {
+                    await SaveAsync(files).ConfigureAwait(false);
+                    lastSave = _time.GetTimestamp();
+                }
             }
         }
+        catch (OperationCanceledException) when (Volatile.Read(ref refused) is { } response && !_signals.Token.IsCancellationRequested)
+        {
+            var stop = await StopReasonAsync(BatchResultMapper.ErrorOf(response)).ConfigureAwait(false);
+            throw await SavedForStopAsync(files, stop!).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Saves the run before it stops on a failure that every later request would share: it ends with the rest
+    /// unanswered (the batch stays in_progress) to resume once the cause is gone, rather than burn the batch into
+    /// error lines. Returns the failure, for the caller to throw.
+    /// </summary>
+    private async Task<LocalGatewayException> SavedForStopAsync(BatchResultFiles files, LocalGatewayException stop)
+    {
+        await SaveAsync(files).ConfigureAwait(false);
+        return stop;
+    }
+
+    /// <summary>
+    /// The error that stops the whole run, when a request's failure is not the request's own: the server refused the
+    /// API key (401 or 403: it refuses every request alike), or it stopped answering even <c>/health</c> after every
+    /// retry. A request that alone breaks its connection while the server answers gets its error line instead.
+    /// </summary>
+    private async Task<LocalGatewayException?> StopReasonAsync(BatchItemError? error)
+    {
+        var unanswered = Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed;
+        var id = Current.Id;
+        if (error is { StatusCode: 401 or 403 })
+        {
+            var cause = _processor.Client.Options.ApiKey is null
+                ? $"The server requires an API key and none was given ({error.StatusCode} {error.Type}: {error.Message})"
+                : $"The server refused the API key ({error.StatusCode} {error.Type}: {error.Message})";
+            return LocalGatewayException.RunStopped(
+                $"{cause}, so batch '{id}' stopped at its first refused request with {unanswered} requests unanswered; set the right key (LocalBatchOptions.ApiKey) and resume it.",
+                error,
+                Current.Endpoint);
+        }
+
+        if (error is { Kind: GatewayErrorKind.Unreachable } && !await ServerAnswersAsync().ConfigureAwait(false))
+        {
+            return LocalGatewayException.RunStopped(
+                $"The server stopped answering, so batch '{id}' stopped with {unanswered} requests unanswered; resume it once the server is back. {error.Message}",
+                error,
+                Current.Endpoint);
+        }
+
+        return null;
     }
 
     /// <summary>Ends the run as its stop reason says: saved for later (shutdown), cancelled or expired, or completed.</summary>
