@@ -85,7 +85,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
     private async Task<BatchInputValidator.Result> ValidateAndStoreInputAsync(string id, Stream input, string? endpoint, CancellationToken cancellationToken)
     {
         var inputPath = store.InputPath(id);
-        var temp = inputPath + ".tmp";
+        var temp = store.PartialInputPath(id);
         BatchInputValidator.Result validation;
         try
         {
