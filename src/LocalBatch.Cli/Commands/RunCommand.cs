@@ -138,10 +138,8 @@ internal static class RunCommand
                 // a full disk): what finished is kept, and the same command resumes once the cause is gone.
                 renderer.Finish();
 
-                // Stop the run first (it saves its state), so that the partial results copied hold only whole lines.
+                // Stop the run first (it saves its state and closes its files), then copy what it finished.
                 await manager.DisposeAsync().ConfigureAwait(false);
-                var current = await ReadStoppedAsync(processor, manager.StoreDirectory, job.Id).ConfigureAwait(false);
-                var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
                 var what = ex switch
                 {
                     OperationCanceledException => "interrupted",
@@ -151,8 +149,8 @@ internal static class RunCommand
                     _ => $"stopped: {ex.Message}",
                 };
                 await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
-                CopyResults();
-                await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
+                var done = CopyResults();
+                await context.Error.WriteLineAsync($"localbatch: {done} of {job.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
 
@@ -166,11 +164,8 @@ internal static class RunCommand
                 $"localbatch: {job.Status.ToWireName()}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
 
-            void CopyResults()
-            {
-                CopyResult(outputFile, outputPath);
-                CopyResult(errorFile, errorPath);
-            }
+            // The requests answered: the whole lines copied to the output and error paths.
+            long CopyResults() => ResultCopy.CopyWholeLines(outputFile, outputPath) + ResultCopy.CopyWholeLines(errorFile, errorPath);
         }
     }
 
@@ -190,16 +185,6 @@ internal static class RunCommand
         }
 
         return null;
-    }
-
-    /// <summary>Reads a batch as its stopped run saved it, through a manager that only looks (it resumes nothing).</summary>
-    private static async Task<BatchJob> ReadStoppedAsync(LocalBatchProcessor processor, string storeDirectory, string batchId)
-    {
-        var inspector = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = storeDirectory, ResumeOnStart = false });
-        await using (inspector.ConfigureAwait(false))
-        {
-            return await inspector.RetrieveAsync(batchId, CancellationToken.None).ConfigureAwait(false);
-        }
     }
 
     private static LocalBatchProcessor CreateProcessor(LocalBatchOptions options)
@@ -292,26 +277,6 @@ internal static class RunCommand
         {
             return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
-    }
-
-    /// <summary>
-    /// Copies a store file to where the user asked, through a temporary file renamed over the destination: a copy cut
-    /// short (a crash, a full disk) never leaves a destination holding part of a line.
-    /// </summary>
-    private static void CopyResult(string storePath, string destination)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        var temp = destination + ".partial";
-        if (File.Exists(storePath))
-        {
-            File.Copy(storePath, temp, overwrite: true);
-        }
-        else
-        {
-            File.WriteAllBytes(temp, []);
-        }
-
-        File.Move(temp, destination, overwrite: true);
     }
 
     private static string DefaultPath(FileInfo input, string suffix)
