@@ -21,8 +21,9 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
     [Fact]
     public async Task Run_KilledEarlyMidRunWhileTheServerIsDownAndWhileCopying_EveryCustomIdExactlyOnce()
     {
-        const int Lines = 300;
+        const int Lines = 600;
         await using var env = await StartAsync();
+        env.Gateway.Options.Latency = TimeSpan.FromMilliseconds(5); // 800 answers a second at most: a kill lands near its request
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Lines, i => i % 50 == 0 ? $"FAIL {i}" : $"prompt {i}"));
         string[] args = ["run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--concurrency", "4", "--state-dir", StateDir(env)];
         var random = new Random(20_240_611);

@@ -38,14 +38,26 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Starts <c>localbatch</c> with the arguments, without the LOCALBATCH_* variables of this process.</summary>
-    public static CliProcess Start(IEnumerable<string> args)
+    /// <param name="args">The command line.</param>
+    /// <param name="fileSizeLimitKilobytes">A limit on the size of every file the process writes (<c>ulimit -f</c>), or none.</param>
+    public static CliProcess Start(IEnumerable<string> args, int? fileSizeLimitKilobytes = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(fileSizeLimitKilobytes is null ? DotnetHost() : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (fileSizeLimitKilobytes is { } limit)
+        {
+            // Writes past the limit fail with EFBIG (SIGXFSZ, which would kill the process, is ignored); sh counts 512-byte blocks.
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"trap '' XFSZ; ulimit -f {limit * 2}; exec \"$0\" \"$@\"");
+            start.ArgumentList.Add(DotnetHost());
+
+            // The runtime's double-mapped code memory (W^X) lives in a file that such a limit would cut short.
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         // The CLI runs on this assembly's dependency graph: its own deps.json names package assemblies that the build
         // did not copy here, because this assembly's shared frameworks (ASP.NET Core, for the simulator) carry them.
         var host = typeof(CliProcess).Assembly.GetName().Name;
@@ -85,9 +97,9 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs <c>localbatch</c> to its end (within <paramref name="timeout"/>, else it is killed and this throws).</summary>
-    public static async Task<(int ExitCode, string Error)> RunAsync(IEnumerable<string> args, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Error)> RunAsync(IEnumerable<string> args, TimeSpan timeout, int? fileSizeLimitKilobytes = null)
     {
-        using var cli = Start(args);
+        using var cli = Start(args, fileSizeLimitKilobytes);
         try
         {
             var code = await cli.Exited.WaitAsync(timeout);
