@@ -68,6 +68,23 @@ public sealed class BatchInputEncodingTests
     }
 
     [Theory]
+    [InlineData("""{"custom_id":"a\ud800","method":"POST","url":"/v1/completions","body":{"prompt":"x"}}""", 14)]
+    [InlineData("""{"custom_id":"a","method":"POST","url":"/v1/completions","body":{"prompt":"x\udc00y"}}""", 75)]
+    [InlineData("""{"custom_id":"a","method":"POST","url":"/v1/completions","body":{"prompt":"x","\ud83d":1}}""", 79)]
+    public async Task CreateAsync_StringEscapingHalfASurrogatePair_IsRefusedWithItsByte(string line, int column)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var job = await manager.CreateAsync(ToStream(ChatLine("ok", url: "/v1/completions") + "\n" + line + "\n"));
+
+        var error = Assert.Single(job.Errors!.Data);
+        Assert.Equal(("invalid_json_line", 2), (error.Code, error.Line ?? 0));
+        Assert.StartsWith($"The line is not valid JSON text at byte {column}: a string escapes half of a UTF-16 surrogate pair", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
+    [Theory]
     [InlineData(62, true)]  // the line's object, body, then 62 arrays: 64 levels
     [InlineData(63, false)]
     public async Task CreateAsync_Nesting_AcceptsSixtyFourLevelsAndRefusesMore(int arrays, bool accepted)

@@ -46,6 +46,16 @@ internal static class BatchLineValidator
 
         using (document)
         {
+            if (IndexOfLoneSurrogateEscape(line.Span) is var escape and >= 0)
+            {
+                report(new BatchValidationError(
+                    "invalid_json_line",
+                    string.Create(CultureInfo.InvariantCulture, $"The line is not valid JSON text at byte {escape + 1}: a string escapes half of a UTF-16 surrogate pair (such as \\ud800 alone), which is not Unicode and cannot be sent."),
+                    null,
+                    lineNumber));
+                return endpoint;
+            }
+
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -63,7 +73,7 @@ internal static class BatchLineValidator
 
     /// <summary>The request's <c>custom_id</c>, or <see langword="null"/> when it has none (or not a non-empty string).</summary>
     public static string? CustomIdOf(JsonElement request) =>
-        request.TryGetProperty("custom_id", out var customId) && customId.ValueKind == JsonValueKind.String && customId.GetString() is { Length: > 0 } value ? value : null;
+        request.TryGetProperty("custom_id", out var customId) && TextOf(customId) is { Length: > 0 } value ? value : null;
 
     /// <summary>The 0-based position of the first byte that does not belong to valid UTF-8, or -1 when all is valid.</summary>
     public static int IndexOfInvalidUtf8(ReadOnlySpan<byte> bytes)
@@ -82,6 +92,37 @@ internal static class BatchLineValidator
             }
 
             offset += consumed;
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The 0-based position of the first string (or property name) that escapes half of a surrogate pair, or -1. JSON's
+    /// grammar allows <c>"\ud800"</c>, but no .NET string holds it and no request carrying it can be written; only
+    /// lines with a <c>\u</c> escape are read again to look.
+    /// </summary>
+    private static int IndexOfLoneSurrogateEscape(ReadOnlySpan<byte> line)
+    {
+        if (line.IndexOf("\\u"u8) < 0)
+        {
+            return -1;
+        }
+
+        var reader = new Utf8JsonReader(line);
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    _ = reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return (int)reader.TokenStartIndex;
+                }
+            }
         }
 
         return -1;
@@ -118,7 +159,11 @@ internal static class BatchLineValidator
         {
             report(new BatchValidationError("invalid_request", $"custom_id must be a string; got {Describe(customId)}.", "custom_id", lineNumber));
         }
-        else if (customId.GetString() is { Length: > 0 } value)
+        else if (TextOf(customId) is not { } value)
+        {
+            report(new BatchValidationError("invalid_request", NotText("custom_id"), "custom_id", lineNumber));
+        }
+        else if (value.Length > 0)
         {
             customIds?.Add(value);
         }
@@ -134,7 +179,7 @@ internal static class BatchLineValidator
         {
             report(new BatchValidationError("missing_required_parameter", "method is required and must be \"POST\".", "method", lineNumber));
         }
-        else if (method.ValueKind != JsonValueKind.String || method.GetString() != "POST")
+        else if (TextOf(method) != "POST")
         {
             report(new BatchValidationError("invalid_method", $"The method must be \"POST\"; got {Describe(method)}.", "method", lineNumber));
         }
@@ -147,17 +192,17 @@ internal static class BatchLineValidator
         {
             report(new BatchValidationError("missing_required_parameter", $"url is required: one of {supported}.", "url", lineNumber));
         }
-        else if (url.ValueKind != JsonValueKind.String || !SupportedEndpoints.Contains(url.GetString(), StringComparer.Ordinal))
+        else if (TextOf(url) is not { } path || !SupportedEndpoints.Contains(path, StringComparer.Ordinal))
         {
             report(new BatchValidationError("invalid_url", $"The url must be one of {supported}; got {Describe(url)}.", "url", lineNumber));
         }
         else if (endpoint is null)
         {
-            endpoint = url.GetString();
+            endpoint = path;
         }
-        else if (url.GetString() != endpoint)
+        else if (path != endpoint)
         {
-            report(new BatchValidationError("mismatched_url", $"The url '{url.GetString()}' differs from the batch endpoint '{endpoint}'; every line must use the same one.", "url", lineNumber));
+            report(new BatchValidationError("mismatched_url", $"The url '{path}' differs from the batch endpoint '{endpoint}'; every line must use the same one.", "url", lineNumber));
         }
 
         return endpoint;
@@ -179,10 +224,33 @@ internal static class BatchLineValidator
         }
     }
 
+    /// <summary>
+    /// A string value as text, or <see langword="null"/> when it is not a string or not Unicode text: JSON lets a string
+    /// escape half of a surrogate pair (<c>"\ud800"</c>), which no .NET string, file name or server can take.
+    /// </summary>
+    private static string? TextOf(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string NotText(string name) => $"{name} is not valid Unicode text: it escapes half of a UTF-16 surrogate pair.";
+
     /// <summary>A value as a message shows it: a string quoted (and cut when long), anything else by its kind.</summary>
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString() is { Length: > 100 } text ? $"'{text[..100]}…'" : $"'{value.GetString()}'",
+        JsonValueKind.String => TextOf(value) is not { } text ? "text that is not valid Unicode" : text.Length > 100 ? $"'{text[..100]}…'" : $"'{text}'",
         JsonValueKind.Number => "a number",
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         JsonValueKind.Null => "null",
