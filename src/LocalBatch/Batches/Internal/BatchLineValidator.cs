@@ -129,13 +129,13 @@ internal static class BatchLineValidator
     }
 
     /// <summary>
-    /// The parser's message without its own position (it counts lines within the one line it was given, from 0),
-    /// with the 1-based byte position in the line instead.
+    /// The parser's message without its own position (it counts lines within the one line it was given, from 0) or its
+    /// advice to the programmer, with the 1-based byte position in the line instead.
     /// </summary>
     private static string DescribeJsonError(JsonException exception)
     {
         var message = exception.Message;
-        foreach (var marker in (ReadOnlySpan<string>)[" Path: ", " LineNumber: "])
+        foreach (var marker in (ReadOnlySpan<string>)[" Path: ", " LineNumber: ", " Change the reader options."])
         {
             var at = message.IndexOf(marker, StringComparison.Ordinal);
             if (at >= 0)
