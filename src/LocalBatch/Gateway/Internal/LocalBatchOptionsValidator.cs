@@ -20,6 +20,12 @@ internal sealed partial class LocalBatchOptionsValidator : IValidateOptions<Loca
             builder.AddError($"LocalBatchOptions.Endpoint must be an absolute http or https address; got '{endpoint}'.");
         }
 
+        if (options.ApiKey is { Length: 0 })
+        {
+            // The pattern of the annotation lets an empty string through.
+            builder.AddError("LocalBatchOptions.ApiKey must not be empty (leave it null for a server without a key).");
+        }
+
         if (options.MaxRetryDelay < options.RetryBaseDelay)
         {
             builder.AddError($"LocalBatchOptions.MaxRetryDelay ({options.MaxRetryDelay}) must not be shorter than RetryBaseDelay ({options.RetryBaseDelay}).");
