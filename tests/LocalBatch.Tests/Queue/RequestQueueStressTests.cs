@@ -106,13 +106,12 @@ public sealed class RequestQueueStressTests
         using var client = QueueTestGateway.CreateClient();
         var queue = new RequestQueue(client, new RequestQueueOptions { MaxWorkers = 8, Capacity = 32, KeepResultsAfterRead = true });
         var accepted = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-        using var stopped = new CancellationTokenSource();
         var underLoad = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var producers = Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
         {
             var random = new Random(p);
-            for (var i = 0; !stopped.IsCancellationRequested; i++)
+            for (var i = 0; ; i++)
             {
                 var id = $"p{p}-{i}";
                 var number = (p * 1_000_000) + i;
@@ -131,9 +130,13 @@ public sealed class RequestQueueStressTests
                         underLoad.TrySetResult();
                     }
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+                catch (OperationCanceledException)
                 {
-                    // Not queued: the wait for room was cancelled, or the queue stopped meanwhile.
+                    // Not queued: the wait for room was cancelled.
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // the queue has stopped (this submission, waiting for room or not, was not queued)
                 }
             }
         })).ToList();
@@ -146,7 +149,6 @@ public sealed class RequestQueueStressTests
             await queue.StopAsync(drain.Token).WaitAsync(Deadlock);
         }
 
-        await stopped.CancelAsync();
         await Task.WhenAll(producers).WaitAsync(Deadlock);
         await queue.DisposeAsync().AsTask().WaitAsync(Deadlock);
 

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace LocalBatch.Tests.Reliability;
 
 /// <summary>Every case of the bad input corpus (<c>Corpus/</c>): a clear error with its line, nothing sent, no crash, no hang.</summary>
+[Collection(ReliabilityCollection.Name)]
 public sealed class BadInputCorpusTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Cases => [.. BadInputCorpus.Names()];

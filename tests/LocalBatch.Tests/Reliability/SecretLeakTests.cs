@@ -14,6 +14,7 @@ namespace LocalBatch.Tests.Reliability;
 /// with their exceptions, exception texts, the batch objects, the CLI's stdout and stderr, and every file of the store
 /// and of the output folder.
 /// </summary>
+[Collection(ReliabilityCollection.Name)]
 public sealed class SecretLeakTests
 {
     private const string Key = "sk-live-7f3c9a1e5b2d4f60";
