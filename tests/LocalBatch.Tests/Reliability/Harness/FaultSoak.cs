@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using LocalBatch.Batches;
 using LocalBatch.Gateway.Internal;
 using LocalBatch.Testing;
@@ -95,16 +94,7 @@ internal static class FaultSoak
 
         using var meters = new TestMeterFactory();
         long retries = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (meters.Owns(instrument.Meter) && instrument.Name == "localbatch.requests.retried")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref retries, value));
-        listener.Start();
+        using var listener = meters.Listen("localbatch.requests.retried", value => Interlocked.Add(ref retries, value));
 
         // Retries fast and many: no transient fault may exhaust them, so only the permanent refusals are errors.
         var options = new LocalBatchOptions
