@@ -6,6 +6,7 @@
 // cost (timer granularity, loopback HTTP on 2 shared cores) is then ~2 ms of each 50 ms slot, not the client's.
 // Usage: dotnet run -c Release --project bench/LocalBatch.Benchmarks [requests] [slots] [latencyMs]
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines ...]   (peak memory of batch file runs)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks reliability [requests] [kills] [report]   (writes docs/RELIABILITY.md)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
 //   growth is the 16 bytes a line that validation keeps to find repeated custom_ids, freed before the run.
@@ -14,6 +15,16 @@ using System.Globalization;
 using LocalBatch;
 using LocalBatch.Benchmarks;
 using LocalBatch.Testing;
+
+if (args.Length > 0 && args[0] == "reliability")
+{
+    var passed = await ReliabilityBenchmark.RunAsync(
+        requests: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000,
+        kills: args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 30,
+        reportPath: args.Length > 3 ? args[3] : Path.Combine("docs", "RELIABILITY.md"));
+    Environment.ExitCode = passed ? 0 : 1;
+    return;
+}
 
 if (args.Length > 0 && args[0] == "batchfile")
 {

@@ -10,7 +10,7 @@ namespace LocalBatch.Tests.Reliability;
 [Collection(ReliabilityCollection.Name)]
 public sealed class FullDiskTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RunTimeout = CrashLoop.RunTimeout;
 
     [Fact]
     public async Task Run_StoreFullWhileValidatingThenMidRun_StopsResumablyAndFinishesOnceThereIsRoom()
