@@ -12,6 +12,7 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds]   (prefix affinity against input order)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks cpu [TOOL]   (localbatch run's CPU against an aiohttp loop)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks promptcache [URL]   (prompt cache: simulator vs a real llama-server)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks reliability [requests] [kills] [report]   (writes docs/RELIABILITY.md)
 // Batch files (simulator in this process, each batch in a child process), measured on the 2-core dev machine:
 //   10,000 lines 86 MB, 100,000 94 MB, 1,000,000 107 MB peak working set (ratio 1.25 to the 10,000-line run); the
 //   growth is the 16 bytes a line that validation keeps to find repeated custom_ids, freed before the run.
@@ -79,6 +80,16 @@ if (args.Length > 0 && args[0] == "scaleout")
 if (args.Length > 0 && args[0] == "promptcache")
 {
     await PromptCacheComparison.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "reliability")
+{
+    var passed = await ReliabilityBenchmark.RunAsync(
+        requests: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000,
+        kills: args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 30,
+        reportPath: args.Length > 3 ? args[3] : Path.Combine("docs", "RELIABILITY.md"));
+    Environment.ExitCode = passed ? 0 : 1;
     return;
 }
 

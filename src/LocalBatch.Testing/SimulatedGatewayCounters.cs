@@ -11,6 +11,7 @@ namespace LocalBatch.Testing;
 public sealed class SimulatedGatewayCounters
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _perPath = new(StringComparer.Ordinal);
+    private readonly long[] _faultsByKind = new long[Enum.GetValues<SimulatedFaultKind>().Length];
     private readonly ConditionWaiters _waiters;
     private readonly long[] _slotRequests;
     private readonly long[] _slotWorkTicks;
@@ -58,6 +59,14 @@ public sealed class SimulatedGatewayCounters
     /// Gets the number of faults injected, whether scripted, selected or random.
     /// </summary>
     public long FaultsInjected => Volatile.Read(ref _faultsInjected);
+
+    /// <summary>
+    /// Gets the number of faults of one kind injected, whether scripted, selected or random.
+    /// </summary>
+    /// <param name="kind">The kind of fault.</param>
+    /// <returns>The number of faults of <paramref name="kind"/> injected; 0 if none.</returns>
+    public long GetFaults(SimulatedFaultKind kind) =>
+        (uint)kind < (uint)_faultsByKind.Length ? Volatile.Read(ref _faultsByKind[(int)kind]) : 0;
 
     /// <summary>
     /// Gets the number of 2xx answers sent completely, on every route. A
@@ -148,6 +157,11 @@ public sealed class SimulatedGatewayCounters
         Interlocked.Exchange(ref _peakInFlight, Volatile.Read(ref _inFlight));
         Interlocked.Exchange(ref _peakActiveSlots, Volatile.Read(ref _activeSlots));
         Interlocked.Exchange(ref _faultsInjected, 0);
+        for (var kind = 0; kind < _faultsByKind.Length; kind++)
+        {
+            Interlocked.Exchange(ref _faultsByKind[kind], 0);
+        }
+
         Interlocked.Exchange(ref _succeededRequests, 0);
         Interlocked.Exchange(ref _promptTokens, 0);
         Interlocked.Exchange(ref _completionTokens, 0);
@@ -198,7 +212,15 @@ public sealed class SimulatedGatewayCounters
 
     internal void OnSlotReleased() => Interlocked.Decrement(ref _activeSlots);
 
-    internal void OnFaultInjected() => Interlocked.Increment(ref _faultsInjected);
+    internal void OnFaultInjected(SimulatedFaultKind kind)
+    {
+        if ((uint)kind < (uint)_faultsByKind.Length)
+        {
+            Interlocked.Increment(ref _faultsByKind[(int)kind]);
+        }
+
+        Interlocked.Increment(ref _faultsInjected);
+    }
 
     internal void OnSucceeded(long promptTokens, long completionTokens, long cachedPromptTokens)
     {

@@ -20,11 +20,16 @@ internal static class RunCommand
         var endpoint = new Option<string[]>("--endpoint") { Description = "The server's base address; repeat it to spread the file over several servers (default $LOCALBATCH_ENDPOINT, comma-separated for several, else http://localhost:8080)." };
         var apiKey = new Option<string?>("--api-key") { Description = "The API key (default $LOCALBATCH_API_KEY)." };
         var concurrency = new Option<string>("--concurrency") { Description = "Requests in flight per server: a number; auto (its total_slots, else found from latency); or adaptive (found from latency).", DefaultValueFactory = _ => "auto" };
+        var maxLineBytes = new Option<string>("--max-line-bytes")
+        {
+            Description = "The longest line accepted, in bytes (default 4194304, 4 MiB); a longer one fails validation.",
+            DefaultValueFactory = _ => BatchJobManagerOptions.DefaultMaxLineBytes.ToString(CultureInfo.InvariantCulture),
+        };
         var stateDir = CommonOptions.StateDirectory();
 
         var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
         {
-            input, output, errors, endpoint, apiKey, concurrency, stateDir,
+            input, output, errors, endpoint, apiKey, concurrency, maxLineBytes, stateDir,
         };
 
         command.SetAction((parsed, cancellationToken) => RunAsync(
@@ -36,20 +41,17 @@ internal static class RunCommand
                 parsed.GetValue(endpoint),
                 parsed.GetValue(apiKey),
                 parsed.GetValue(concurrency)!,
+                parsed.GetValue(maxLineBytes)!,
                 parsed.GetValue(stateDir)!),
             cancellationToken));
         return command;
     }
 
-    internal sealed record RunSettings(FileInfo Input, string? Output, string? Errors, IReadOnlyList<string>? Endpoints, string? ApiKey, string Concurrency, string StateDirectory);
+    internal sealed record RunSettings(FileInfo Input, string? Output, string? Errors, IReadOnlyList<string>? Endpoints, string? ApiKey, string Concurrency, string MaxLineBytes, string StateDirectory);
 
     private static async Task<int> RunAsync(CliContext context, RunSettings settings, CancellationToken cancellationToken)
     {
-        if (!settings.Input.Exists)
-        {
-            throw new CliUsageException($"The input file '{settings.Input.FullName}' does not exist.");
-        }
-
+        CheckInput(settings.Input);
         var options = new LocalBatchOptions
         {
             ApiKey = GatewaySettings.ApiKey(settings.ApiKey),
@@ -60,6 +62,7 @@ internal static class RunCommand
 
         var outputPath = Path.GetFullPath(settings.Output ?? DefaultPath(settings.Input, ".output.jsonl"));
         var errorPath = Path.GetFullPath(settings.Errors ?? DefaultPath(settings.Input, ".errors.jsonl"));
+        CheckDestinations(settings.Input.FullName, outputPath, errorPath, Path.GetFullPath(settings.StateDirectory));
         using var processor = CreateProcessor(options);
         var renderer = new ProgressRenderer(context.Error, context.IsTerminal, TimeProvider.System);
         var manager = new BatchJobManager(processor, new BatchJobManagerOptions
@@ -67,6 +70,7 @@ internal static class RunCommand
             StoreDirectory = settings.StateDirectory,
             ResumeOnStart = false,
             MaxLinesPerBatch = int.MaxValue,
+            MaxLineBytes = ParseMaxLineBytes(settings.MaxLineBytes),
             ProgressInterval = renderer.RefreshInterval,
             // A local run never expires: rerun days later (or a file that takes days), it still resumes.
             CompletionWindowDuration = Timeout.InfiniteTimeSpan,
@@ -135,19 +139,25 @@ internal static class RunCommand
                 // a full disk): what finished is kept, and the same command resumes once the cause is gone.
                 renderer.Finish();
 
-                // Stop the run first (it saves its state), so that the partial results copied hold only whole lines.
+                // Stop the run first (it saves its state and closes its files), then copy what it finished.
                 await manager.DisposeAsync().ConfigureAwait(false);
-                var current = await ReadStoppedAsync(processor, manager.StoreDirectory, job.Id).ConfigureAwait(false);
-                var done = current.RequestCounts.Completed + current.RequestCounts.Failed;
-                var what = ex is OperationCanceledException ? "interrupted" : $"stopped: {ex.Message}";
+                var what = ex switch
+                {
+                    OperationCanceledException => "interrupted",
+                    LocalGatewayException { StatusCode: 401 or 403 } refused =>
+                        $"stopped: the server {(options.ApiKey is null ? "requires an API key and none was given" : "refused the API key")} ({refused.StatusCode} {refused.ErrorType}: {refused.ServerMessage}); "
+                        + "no more requests were sent. Give the right key with --api-key or LOCALBATCH_API_KEY.",
+                    _ => $"stopped: {ex.Message}",
+                };
                 await context.Error.WriteLineAsync($"localbatch: {what}").ConfigureAwait(false);
-                CopyResults();
-                await context.Error.WriteLineAsync($"localbatch: {done} of {current.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
+                PublishResults();
+                var done = ResultFilePublisher.CountLines(outputPath) + ResultFilePublisher.CountLines(errorPath);
+                await context.Error.WriteLineAsync($"localbatch: {done} of {job.RequestCounts.Total} done (so far in {outputPath}); run the same command again to resume.").ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
 
             renderer.Finish();
-            CopyResults();
+            PublishResults();
 
             var counts = job.RequestCounts;
             var elapsed = TimeProvider.System.GetElapsedTime(started);
@@ -156,7 +166,7 @@ internal static class RunCommand
                 $"localbatch: {job.Status.ToWireName()}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} in {ProgressRenderer.FormatDuration(elapsed)}; {job.Usage?.TotalTokens ?? 0} tokens. Output: {outputPath}{(counts.Failed > 0 ? $". Errors: {errorPath}" : string.Empty)}")).ConfigureAwait(false);
             return counts.Failed == 0 && job.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
 
-            void CopyResults()
+            void PublishResults()
             {
                 ResultFilePublisher.Publish(outputFile, outputPath);
                 ResultFilePublisher.Publish(errorFile, errorPath);
@@ -182,16 +192,6 @@ internal static class RunCommand
         return null;
     }
 
-    /// <summary>Reads a batch as its stopped run saved it, through a manager that only looks (it resumes nothing).</summary>
-    private static async Task<BatchJob> ReadStoppedAsync(LocalBatchProcessor processor, string storeDirectory, string batchId)
-    {
-        var inspector = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = storeDirectory, ResumeOnStart = false });
-        await using (inspector.ConfigureAwait(false))
-        {
-            return await inspector.RetrieveAsync(batchId, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
-
     private static LocalBatchProcessor CreateProcessor(LocalBatchOptions options)
     {
         try
@@ -209,9 +209,63 @@ internal static class RunCommand
         : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= LocalBatchOptions.MaxConcurrencyLimit ? number
         : throw new CliUsageException($"--concurrency must be auto, adaptive or a number from 1 to {LocalBatchOptions.MaxConcurrencyLimit}; got '{value}'.");
 
+    private static int ParseMaxLineBytes(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= BatchJobManagerOptions.MaxLineBytesLimit ? number
+        : throw new CliUsageException($"--max-line-bytes must be a number of bytes from 1 to {BatchJobManagerOptions.MaxLineBytesLimit}; got '{value}'.");
+
+    /// <summary>Refuses an input that is not a readable file before anything is created.</summary>
+    private static void CheckInput(FileInfo input)
+    {
+        if (Directory.Exists(input.FullName))
+        {
+            throw new CliUsageException($"The input '{input.FullName}' is a directory; give the JSONL batch file to run.");
+        }
+
+        if (!input.Exists)
+        {
+            throw new CliUsageException($"The input file '{input.FullName}' does not exist.");
+        }
+    }
+
+    /// <summary>Refuses result paths that would overwrite the input, each other or a directory, before anything is sent.</summary>
+    private static void CheckDestinations(string input, string output, string errors, string stateDirectory)
+    {
+        foreach (var (name, path) in new[] { ("--output", output), ("--errors", errors) })
+        {
+            if (string.Equals(path, input, StringComparison.Ordinal))
+            {
+                throw new CliUsageException($"{name} '{path}' is the input file itself; give another path.");
+            }
+
+            if (Directory.Exists(path))
+            {
+                throw new CliUsageException($"{name} '{path}' is a directory; give a file path.");
+            }
+        }
+
+        if (string.Equals(output, errors, StringComparison.Ordinal))
+        {
+            throw new CliUsageException($"--output and --errors are the same file '{output}'; give two paths.");
+        }
+
+        if (File.Exists(stateDirectory))
+        {
+            throw new CliUsageException($"--state-dir '{stateDirectory}' is a file; give a directory.");
+        }
+    }
+
     private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"The input file '{path}' cannot be read: permission denied.");
+        }
+
         await using (stream.ConfigureAwait(false))
         {
             return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));

@@ -112,7 +112,7 @@ internal sealed class GatewayEngine
 
             if (fault is not null)
             {
-                _counters.OnFaultInjected();
+                _counters.OnFaultInjected(fault.Kind);
                 if (await TryAnswerFaultAsync(context, fault, cancellationToken).ConfigureAwait(false))
                 {
                     return;

@@ -81,15 +81,19 @@ public sealed partial class BatchJobManager
             ["retry_of"] = batchId,
         };
         var retryInput = Path.Combine(_store.DirectoryOf(batchId), $"retry-{Guid.NewGuid():N}.jsonl");
-        var writer = new StreamWriter(retryInput, append: false) { NewLine = "\n" };
+        var writer = new FileStream(retryInput, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
         await using (writer.ConfigureAwait(false))
         {
-            using var reader = new StreamReader(_store.InputPath(batchId));
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+            // Byte for byte: the failed lines are copied as they were stored, never decoded to text and back.
+            var input = new FileStream(_store.InputPath(batchId), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            await using var inputScope = input.ConfigureAwait(false);
+            var reader = new JsonlLineReader(input, Array.MaxLength, skipByteOrderMark: false);
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!string.IsNullOrWhiteSpace(text) && failed.Contains(BatchInputValidator.ParseStoredLine(text, index: 0).CustomId))
+                if (reader.Length > 0 && failed.Contains(BatchInputValidator.ParseStoredLine(reader.Line, index: 0).CustomId))
                 {
-                    await writer.WriteLineAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(reader.Line, cancellationToken).ConfigureAwait(false);
+                    writer.WriteByte((byte)'\n');
                 }
             }
         }

@@ -11,7 +11,12 @@ public sealed partial class BatchJobManager
     /// <returns>The final batch.</returns>
     /// <exception cref="KeyNotFoundException">No such batch.</exception>
     /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
-    /// <exception cref="LocalGatewayException">The server stayed unreachable past every retry: the run stopped, the batch is still in progress.</exception>
+    /// <exception cref="LocalGatewayException">
+    /// The run stopped, and the batch is still in progress, because the server stayed unreachable past every retry
+    /// (<see cref="LocalGatewayException.Kind"/> <see cref="GatewayErrorKind.Unreachable"/>) or refused the API key
+    /// (<see cref="LocalGatewayException.StatusCode"/> 401 or 403, at the first request it refused: no more are sent).
+    /// Resume it once the cause is gone.
+    /// </exception>
     /// <exception cref="IOException">The run stopped on a file error (such as a full disk, or a damaged result file: <see cref="InvalidDataException"/>).</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public Task<BatchJob> WaitAsync(string batchId, CancellationToken cancellationToken = default) =>
@@ -35,7 +40,12 @@ public sealed partial class BatchJobManager
     /// <returns>The final batch.</returns>
     /// <exception cref="KeyNotFoundException">No such batch.</exception>
     /// <exception cref="OperationCanceledException">Waiting was cancelled, or the manager stopped while the batch ran (it resumes next time).</exception>
-    /// <exception cref="LocalGatewayException">The server stayed unreachable past every retry: the run stopped, the batch is still in progress.</exception>
+    /// <exception cref="LocalGatewayException">
+    /// The run stopped, and the batch is still in progress, because the server stayed unreachable past every retry
+    /// (<see cref="LocalGatewayException.Kind"/> <see cref="GatewayErrorKind.Unreachable"/>) or refused the API key
+    /// (<see cref="LocalGatewayException.StatusCode"/> 401 or 403, at the first request it refused: no more are sent).
+    /// Resume it once the cause is gone.
+    /// </exception>
     /// <exception cref="IOException">The run stopped on a file error (such as a full disk, or a damaged result file: <see cref="InvalidDataException"/>).</exception>
     /// <exception cref="ObjectDisposedException">The manager has been disposed.</exception>
     public async Task<BatchJob> WaitAsync(string batchId, IProgress<BatchProgress>? progress, CancellationToken cancellationToken = default)

@@ -11,10 +11,25 @@ public sealed class BatchJobManagerOptions
     [Required(ErrorMessage = "{0} is required.")]
     public string StoreDirectory { get; set; } = ".localbatch";
 
-    /// <summary>Gets or sets the most lines one input file may have.</summary>
-    /// <value>The default is 50,000, OpenAI's limit.</value>
+    /// <summary>Gets or sets the most requests (non-blank lines) one input file may have.</summary>
+    /// <value>The default is 50,000, OpenAI's limit (<c>localbatch run</c> sets no limit).</value>
     [Range(1, int.MaxValue)]
     public int MaxLinesPerBatch { get; set; } = 50_000;
+
+    /// <summary>The default <see cref="MaxLineBytes"/>: 4 MiB.</summary>
+    public const int DefaultMaxLineBytes = 4 * 1024 * 1024;
+
+    /// <summary>The largest <see cref="MaxLineBytes"/> allowed: 1 GiB.</summary>
+    public const int MaxLineBytesLimit = 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the longest line, in bytes (UTF-8, without its line end), that an input file may have. A longer
+    /// line fails validation with <c>line_too_large</c> and is never held in memory whole, so this bounds what one
+    /// line costs: while the input is validated, and for each request in flight while the batch runs.
+    /// </summary>
+    /// <value>The default is <see cref="DefaultMaxLineBytes"/> (4 MiB); from 1 to <see cref="MaxLineBytesLimit"/>.</value>
+    [Range(1, MaxLineBytesLimit)]
+    public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
 
     /// <summary>Gets or sets a value indicating whether unfinished batches found in the store resume when the manager starts.</summary>
     /// <value>The default is <see langword="true"/>.</value>

@@ -33,8 +33,11 @@ public sealed class LocalBatchOptions
     public IList<Uri> Endpoints { get; set; } = [];
 
     /// <summary>Gets or sets the API key sent as <c>Authorization: Bearer</c>, or <see langword="null"/> for none.</summary>
-    /// <value>The default is <see langword="null"/>. The key never appears in logs, exception messages or files.</value>
-    [RegularExpression(@"^\S+$", ErrorMessage = "{0} must not be empty or contain white space (leave it null for a server without a key).")]
+    /// <value>
+    /// The default is <see langword="null"/>. Printable ASCII without white space, as an HTTP header can carry it. The
+    /// key never appears in logs, exception messages or files.
+    /// </value>
+    [RegularExpression(@"^[\x21-\x7E]+$", ErrorMessage = "{0} must be printable ASCII without white space, as an HTTP header carries it, and not empty (leave it null for a server without a key).")]
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the model name put in requests that name none.</summary>

@@ -132,6 +132,19 @@ public sealed class LocalGatewayException : Exception
             IsTransient = true,
         };
 
+    /// <summary>
+    /// A batch run stopped on one request's failure that every other request would share (the server is gone, or it
+    /// refuses this client's key): the kind, status and server message are the request's, the message the batch's.
+    /// </summary>
+    internal static LocalGatewayException RunStopped(string message, BatchItemError cause, string path) =>
+        new(message, cause.Exception, cause.Kind, path)
+        {
+            StatusCode = cause.StatusCode,
+            ErrorType = cause.Type,
+            ServerMessage = cause.StatusCode is null ? null : cause.Message,
+            IsTransient = cause.Kind != GatewayErrorKind.Request,
+        };
+
     /// <summary>One embedding input that the server cannot process even alone.</summary>
     internal static LocalGatewayException ForEmbeddingInput(int index, LocalGatewayException cause) =>
         new($"Embedding input {index} is too large for the server to process, even alone: {cause.ServerMessage ?? cause.Message} Shorten that text or start the server with a larger batch size (-b, -ub).", cause, GatewayErrorKind.Request, cause.Path)

@@ -210,10 +210,11 @@ public sealed class BatchInputValidationTests
     }
 
     [Theory]
-    [InlineData("""{"custom_id":12,"method":"POST","url":"/v1/chat/completions","body":{}}""")]
-    [InlineData("""{"custom_id":"","method":"POST","url":"/v1/chat/completions","body":{}}""")]
-    [InlineData("""{"custom_id":null,"method":"POST","url":"/v1/chat/completions","body":{}}""")]
-    public async Task CreateAsync_CustomIdNotNonEmptyString_ReportsMissingCustomId(string line)
+    [InlineData("""{"custom_id":12,"method":"POST","url":"/v1/chat/completions","body":{}}""", "custom_id must be a string; got a number.")]
+    [InlineData("""{"custom_id":"","method":"POST","url":"/v1/chat/completions","body":{}}""", "custom_id must not be empty.")]
+    [InlineData("""{"custom_id":null,"method":"POST","url":"/v1/chat/completions","body":{}}""", "custom_id must be a string; got null.")]
+    [InlineData("""{"custom_id":["a"],"method":"POST","url":"/v1/chat/completions","body":{}}""", "custom_id must be a string; got an array.")]
+    public async Task CreateAsync_CustomIdPresentButNotNonEmptyString_SaysWhatIsWrongWithIt(string line, string message)
     {
         await using var env = await StartAsync();
         await using var manager = env.CreateManager();
@@ -221,7 +222,22 @@ public sealed class BatchInputValidationTests
         var job = await manager.CreateAsync(ToStream(line + "\n"));
 
         var error = Assert.Single(job.Errors!.Data);
-        Assert.Equal(("missing_required_parameter", "custom_id", 1), (error.Code, error.Param, error.Line ?? 0));
+        Assert.Equal(("invalid_request", "custom_id", 1, message), (error.Code, error.Param, error.Line ?? 0, error.Message));
+    }
+
+    [Theory]
+    [InlineData("""{"custom_id":"a","method":1,"url":"/v1/chat/completions","body":{}}""", "invalid_method", "method", "The method must be \"POST\"; got a number.")]
+    [InlineData("""{"custom_id":"a","method":"POST","url":true,"body":{}}""", "invalid_url", "url", "The url must be one of /v1/completions, /v1/chat/completions, /v1/embeddings; got a boolean.")]
+    public async Task CreateAsync_MethodOrUrlNotAString_SaysWhatIsWrongWithIt(string line, string code, string param, string message)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var job = await manager.CreateAsync(ToStream(line + "\n"));
+
+        var error = Assert.Single(job.Errors!.Data);
+        Assert.Equal((code, param, 1), (error.Code, error.Param, error.Line ?? 0));
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

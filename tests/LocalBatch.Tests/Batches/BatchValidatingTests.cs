@@ -89,11 +89,11 @@ public sealed class BatchValidatingTests
             id = created.Id;
         }
 
-        // As a process killed mid-validation leaves it: the state says validating, and there is no stored input.
+        // As a process killed mid-validation leaves it: the state says validating, and the input's copy is partial.
         var directory = Path.Combine(env.StoreDirectory, id);
         var state = await BatchResumeTests.ReadStateAsync(directory);
         await BatchResumeTests.WriteStateAsync(directory, state with { Status = BatchStatus.Validating, InProgressAt = null, FinalizingAt = null, CompletedAt = null, OutputFileId = null });
-        File.Delete(Path.Combine(directory, "input.jsonl"));
+        File.Move(Path.Combine(directory, "input.jsonl"), Path.Combine(directory, "input.jsonl.tmp"));
         var sentBefore = env.ChatRequests;
 
         await using var second = env.CreateManager();
@@ -104,6 +104,7 @@ public sealed class BatchValidatingTests
         Assert.Equal(BatchStatus.Failed, job.Status);
         Assert.Equal("validation_interrupted", Assert.Single(job.Errors!.Data).Code);
         Assert.Equal(sentBefore, env.ChatRequests);
+        Assert.False(File.Exists(Path.Combine(directory, "input.jsonl.tmp"))); // the partial copy is gone
     }
 
     /// <summary>Gives its first line, then holds every further read until <see cref="Open"/>.</summary>

@@ -208,4 +208,20 @@ public sealed class LocalGatewayClientTests
         Assert.Contains(ex.Failures, f => f.Contains("MaxConcurrency", StringComparison.Ordinal));
         Assert.DoesNotContain("has space", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("clé-secrète", "must be printable ASCII without white space")] // no header can carry it: every request failed after a minute of retries
+    [InlineData("sk-new\nline", "must be printable ASCII without white space")]
+    [InlineData("", "must not be empty")]
+    public void Constructor_ApiKeyAHeaderCannotCarry_IsRefusedWithoutShowingIt(string key, string problem)
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => new LocalGatewayClient(new LocalBatchOptions { ApiKey = key }));
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.Contains("LocalBatchOptions.ApiKey " + problem, failure, StringComparison.Ordinal);
+        if (key.Length > 0)
+        {
+            Assert.DoesNotContain(key, ex.Message, StringComparison.Ordinal);
+        }
+    }
 }

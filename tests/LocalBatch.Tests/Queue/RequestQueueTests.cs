@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -355,16 +354,7 @@ public sealed class RequestQueueTests
     {
         using var meterFactory = new TestMeterFactory();
         long depth = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (meterFactory.Owns(instrument.Meter) && instrument.Name == "localbatch.queue.depth")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, delta, _, _) => Interlocked.Add(ref depth, delta));
-        listener.Start();
+        using var listener = meterFactory.Listen("localbatch.queue.depth", delta => Interlocked.Add(ref depth, delta));
         using var client = new LocalGatewayClient(
             new HttpClient(new MockHttpMessageHandler()) { BaseAddress = new Uri("http://127.0.0.1:8080/") },
             Options.Create(new LocalBatchOptions { Endpoint = new Uri("http://127.0.0.1:8080") }),

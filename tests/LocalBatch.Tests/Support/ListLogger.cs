@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LocalBatch.Tests.Support;
 
-/// <summary>Keeps every formatted log line, and signals when one containing a text arrives.</summary>
+/// <summary>Keeps every formatted log line (with its exception, when it has one), and signals when one containing a text arrives.</summary>
 internal sealed class ListLogger<T> : ILogger<T>
 {
     private readonly ConcurrentQueue<string> _lines = new();
@@ -18,7 +18,7 @@ internal sealed class ListLogger<T> : ILogger<T>
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        var line = $"{logLevel}: {formatter(state, exception)}";
+        var line = exception is null ? $"{logLevel}: {formatter(state, exception)}" : $"{logLevel}: {formatter(state, exception)} | {exception}";
         _lines.Enqueue(line);
         foreach (var (text, signal) in _waiters)
         {

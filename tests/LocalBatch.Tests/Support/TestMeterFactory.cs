@@ -17,6 +17,24 @@ internal sealed class TestMeterFactory : IMeterFactory
 
     public bool Owns(Meter meter) => _meters.Contains(meter);
 
+    /// <summary>Listens to one <c>long</c> instrument of this factory's meters, handing each measurement on; dispose to stop.</summary>
+    public MeterListener Listen(string instrumentName, Action<long> measured)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (Owns(instrument.Meter) && instrument.Name == instrumentName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => measured(value));
+        listener.Start();
+        return listener;
+    }
+
     public void Dispose()
     {
         foreach (var meter in _meters)

@@ -267,4 +267,27 @@ public sealed class SimulatedGatewayFaultTests
         Assert.Contains('F', first);
         Assert.Contains('.', first);
     }
+
+    [Fact]
+    public async Task GetFaults_CountsEachKindAndResetClearsThem()
+    {
+        await using var gateway = await SimulatedGateway.StartAsync();
+        using var http = CreateClient(gateway);
+        gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.ServiceUnavailable));
+        gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.InternalServerError));
+        gateway.EnqueueFault(new SimulatedFault(SimulatedFaultKind.ServiceUnavailable));
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await PostAsync(http, "/v1/completions", """{"prompt":"x"}""");
+        }
+
+        Assert.Equal(
+            (2L, 1L, 0L, 3L),
+            (gateway.Counters.GetFaults(SimulatedFaultKind.ServiceUnavailable), gateway.Counters.GetFaults(SimulatedFaultKind.InternalServerError),
+             gateway.Counters.GetFaults(SimulatedFaultKind.ConnectionReset), gateway.Counters.FaultsInjected));
+        gateway.Counters.Reset();
+        Assert.Equal(0, gateway.Counters.GetFaults(SimulatedFaultKind.ServiceUnavailable));
+        Assert.Equal(0, gateway.Counters.GetFaults((SimulatedFaultKind)99));
+    }
 }

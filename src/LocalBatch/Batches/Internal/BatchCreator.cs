@@ -51,7 +51,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
 
             job = job with
             {
-                Endpoint = validation.Endpoint ?? endpoint ?? BatchInputValidator.SupportedEndpoints[1],
+                Endpoint = validation.Endpoint ?? endpoint ?? BatchLineValidator.SupportedEndpoints[1],
                 RequestCounts = new BatchRequestCounts(validation.LineCount, 0, 0),
             };
             var validated = time.GetUtcNow().ToUnixTimeSeconds();
@@ -85,14 +85,14 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
     private async Task<BatchInputValidator.Result> ValidateAndStoreInputAsync(string id, Stream input, string? endpoint, CancellationToken cancellationToken)
     {
         var inputPath = store.InputPath(id);
-        var temp = inputPath + ".tmp";
+        var temp = store.PartialInputPath(id);
         BatchInputValidator.Result validation;
         try
         {
             var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
             await using (copy.ConfigureAwait(false))
             {
-                validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
+                validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, options.MaxLinesPerBatch, options.MaxLineBytes, cancellationToken).ConfigureAwait(false);
                 copy.Flush(flushToDisk: true);
             }
         }
@@ -109,9 +109,9 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
     /// <summary>Checks what the caller asked for; a problem here is an argument error, not a failed batch.</summary>
     public static void ValidateArguments(string? endpoint, BatchCreateOptions options)
     {
-        if (endpoint is not null && !BatchInputValidator.SupportedEndpoints.Contains(endpoint, StringComparer.Ordinal))
+        if (endpoint is not null && !BatchLineValidator.SupportedEndpoints.Contains(endpoint, StringComparer.Ordinal))
         {
-            throw new ArgumentException($"The endpoint '{endpoint}' is not supported; use one of {string.Join(", ", BatchInputValidator.SupportedEndpoints)}.", nameof(endpoint));
+            throw new ArgumentException($"The endpoint '{endpoint}' is not supported; use one of {string.Join(", ", BatchLineValidator.SupportedEndpoints)}.", nameof(endpoint));
         }
 
         if (options.CompletionWindow != "24h")

@@ -10,12 +10,14 @@ internal static class BatchInputFile
     public static async IAsyncEnumerable<BatchInputLine> ReadRequestsAsync(BatchStore store, BatchJob job, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var total = job.RequestCounts.Total;
-        var stream = new FileStream(store.InputPath(job.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-        using var reader = new StreamReader(stream);
+        // Read as bytes (never decoded to text and back), one line kept at a time: the copy's lines passed validation.
+        var stream = new FileStream(store.InputPath(job.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        await using var streamScope = stream.ConfigureAwait(false);
+        var reader = new JsonlLineReader(stream, Array.MaxLength, skipByteOrderMark: false);
         var index = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (string.IsNullOrWhiteSpace(text))
+            if (reader.Length == 0)
             {
                 continue;
             }
@@ -25,7 +27,7 @@ internal static class BatchInputFile
                 throw new InvalidDataException($"The stored input of batch '{job.Id}' has more than the {total} requests its state records.");
             }
 
-            yield return BatchInputValidator.ParseStoredLine(text, index++);
+            yield return BatchInputValidator.ParseStoredLine(reader.Line, index++);
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class BatchResultFile : IAsyncDisposable
     private readonly FileStream _stream;
     private readonly ArrayBufferWriter<byte> _line = new(1024);
     private readonly Utf8JsonWriter _json;
+    private bool _writeFailed;
 
     private BatchResultFile(FileStream stream, string path)
     {
@@ -53,8 +54,18 @@ internal sealed class BatchResultFile : IAsyncDisposable
         JsonSerializer.Serialize(_json, line, BatchJsonContext.Default.BatchResultLine);
         _json.Flush();
         _line.Write("\n"u8);
-        _stream.Write(_line.WrittenSpan);
-        _stream.Flush();
+        try
+        {
+            _stream.Write(_line.WrittenSpan);
+            _stream.Flush();
+        }
+        catch (IOException)
+        {
+            // Part of the line may be in the file (a full disk): cut off when the file is closed.
+            _writeFailed = true;
+            throw;
+        }
+
         LineCount++;
     }
 
@@ -64,7 +75,35 @@ internal sealed class BatchResultFile : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _json.DisposeAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException) when (_writeFailed)
+        {
+            // What was left of the failed line could not be written either; the file is closed all the same.
+        }
+        finally
+        {
+            if (_writeFailed)
+            {
+                // The file holds whole lines only once a run has stopped, as a resumed run would make it: what a user
+                // copies or links to meanwhile never ends in part of a line. (Cutting needs no room on the disk.)
+                TryRepairTornTail(Path);
+            }
+        }
+    }
+
+    private static void TryRepairTornTail(string path)
+    {
+        try
+        {
+            RepairTornTail(path);
+        }
+        catch (IOException)
+        {
+            // Cut when the run resumes instead.
+        }
     }
 
     /// <summary>Reads a result file's lines; a torn last line (from a crash) is skipped.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using LocalBatch.Processing.Internal;
 using Microsoft.Win32.SafeHandles;
@@ -71,8 +70,8 @@ internal sealed class BatchRunPlan
             for (var i = 0; i < run.Length; i++)
             {
                 var member = run[i];
-                var text = await ReadLineAsync(file, _offsets[member], buffer, cancellationToken).ConfigureAwait(false);
-                lines[i] = BatchInputValidator.ParseStoredLine(text, _indices[member]);
+                var line = await ReadLineAsync(file, _offsets[member], buffer, cancellationToken).ConfigureAwait(false);
+                lines[i] = BatchInputValidator.ParseStoredLine(line, _indices[member]);
             }
 
             yield return lines;
@@ -137,8 +136,8 @@ internal sealed class BatchRunPlan
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t\r"u8).IsEmpty;
 
-    /// <summary>The line that starts at <paramref name="offset"/>, read in blocks until its newline.</summary>
-    private static async Task<string> ReadLineAsync(SafeFileHandle file, long offset, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>The line that starts at <paramref name="offset"/>, read in blocks until its newline (as bytes, in <paramref name="buffer"/>).</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadLineAsync(SafeFileHandle file, long offset, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
     {
         buffer.ResetWrittenCount();
         while (true)
@@ -149,7 +148,7 @@ internal sealed class BatchRunPlan
             buffer.Advance(newline >= 0 ? newline : read);
             if (newline >= 0 || read == 0)
             {
-                return Encoding.UTF8.GetString(buffer.WrittenSpan);
+                return buffer.WrittenMemory;
             }
         }
     }

@@ -1,5 +1,4 @@
 using LocalBatch.Internal;
-using LocalBatch.Processing.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace LocalBatch.Batches.Internal;
@@ -9,7 +8,7 @@ namespace LocalBatch.Batches.Internal;
 /// answered), appends each outcome to the output or error file as it finishes, keeps the state file current, and
 /// finishes the lifecycle (completed, cancelled or expired).
 /// </summary>
-internal sealed class BatchRunner : IAsyncDisposable
+internal sealed partial class BatchRunner : IAsyncDisposable
 {
     private static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(1);
 
@@ -171,113 +170,86 @@ internal sealed class BatchRunner : IAsyncDisposable
     }
 
     /// <summary>Sends every request not yet answered, recording each outcome as it finishes and saving the state every second.</summary>
-    /// <exception cref="LocalGatewayException">The server stopped answering altogether (the run stops, resumable).</exception>
+    /// <exception cref="LocalGatewayException">The server stopped answering altogether, or refused the API key (the run stops, resumable).</exception>
     private async Task SendUnansweredAsync(BatchResultFiles files)
     {
-        var outcomes = await OutcomesAsync(files).ConfigureAwait(false);
+        using var refusal = new KeyRefusal(_signals.Token);
         var lastSave = _time.GetTimestamp();
-        await foreach (var (request, result) in outcomes.ConfigureAwait(false))
+        try
         {
-            if (result.Error is { Kind: GatewayErrorKind.Unreachable } unreachable && !await ServerAnswersAsync().ConfigureAwait(false))
+            var outcomes = await OutcomesAsync(files, refusal).ConfigureAwait(false);
+            await foreach (var (request, result) in outcomes.ConfigureAwait(false))
             {
-                // The server is gone, after every retry: every request after this one would fail the same way. The
-                // run stops with this one and the rest unanswered (the batch stays in_progress), to resume when the
-                // server is back, rather than burning the batch into server_unreachable lines. (When the server does
-                // answer, only this request breaks its connection: it gets its error line.)
-                await SaveAsync(files).ConfigureAwait(false);
-                var counts = Current.RequestCounts;
-                throw new LocalGatewayException(
-                    $"The server stopped answering, so batch '{Current.Id}' stopped with {counts.Total - counts.Completed - counts.Failed} requests unanswered; resume it once the server is back. {unreachable.Message}",
-                    unreachable.Exception);
-            }
-
-            var line = BatchResultMapper.ToResultLine(request.CustomId, result);
-            if (files.Append(request.Index, line))
-            {
-                _usage.Add(line);
-                Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
-            }
-            else
-            {
-                Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
-            }
-
-            if (_time.GetElapsedTime(lastSave) >= PersistInterval)
-            {
-                await SaveAsync(files).ConfigureAwait(false);
-                lastSave = _time.GetTimestamp();
-            }
-        }
-    }
-
-    /// <summary>
-    /// The unanswered requests sent, each with its outcome as it finishes: embedding lines coalesced into array calls;
-    /// other lines in runs of shared prompt prefixes when some share one, else in input order.
-    /// </summary>
-    private async Task<IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)>> OutcomesAsync(BatchResultFiles files)
-    {
-        var endpoint = Current.Endpoint;
-        var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
-        var unanswered = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
-        if (endpoint == "/v1/embeddings")
-        {
-            var client = _processor.Client;
-            var chunks = EmbeddingLineCoalescer.ChunkAsync(unanswered, client.Options.MaxEmbeddingInputsPerRequest, _signals.Token);
-            var coalesced = new BatchOperation<IReadOnlyList<BatchInputLine>, GatewayResponse[]>(
-                (chunk, telemetry, ct) => EmbeddingLineCoalescer.SendAsync(client, chunk, telemetry, ct),
-                static _ => null);
-            return EachLineAsync(_processor.StreamAsync(chunks, coalesced, endpoint, remaining, _progress, reportServers: false, _signals.Token));
-        }
-
-        var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
-            (line, telemetry, ct) => _processor.Client.SendAsync(endpoint, line.Body, telemetry, ct),
-            static _ => null,
-            BatchResultMapper.ErrorOf);
-        return await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan
-            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_signals.Token), operation, endpoint, remaining, _progress, _signals.Token)
-            : _processor.StreamAsync(unanswered, operation, endpoint, remaining, _progress, reportServers: false, _signals.Token);
-    }
-
-    /// <summary>A coalesced chunk's outcome as each of its lines' own.</summary>
-    private static async IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)> EachLineAsync(
-        IAsyncEnumerable<(IReadOnlyList<BatchInputLine> Request, BatchItemResult<GatewayResponse[]> Result)> chunks)
-    {
-        await foreach (var (chunk, result) in chunks.ConfigureAwait(false))
-        {
-            for (var i = 0; i < chunk.Count; i++)
-            {
-                var answer = result.Value?[i];
-                yield return (chunk[i], new BatchItemResult<GatewayResponse>
+                if (await StopReasonAsync(result.Error).ConfigureAwait(false) is { } stop)
                 {
-                    Index = chunk[i].Index,
-                    Value = answer,
-                    Error = answer is null ? result.Error : BatchResultMapper.ErrorOf(answer),
-                    Attempts = result.Attempts,
-                    Elapsed = result.Elapsed,
-                });
+                    throw await SavedForStopAsync(files, stop).ConfigureAwait(false);
+                }
+
+                var line = BatchResultMapper.ToResultLine(request.CustomId, result);
+                if (files.Append(request.Index, line))
+                {
+                    _usage.Add(line);
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
+                }
+                else
+                {
+                    Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
+                }
+
+                if (_time.GetElapsedTime(lastSave) >= PersistInterval)
+                {
+                    await SaveAsync(files).ConfigureAwait(false);
+                    lastSave = _time.GetTimestamp();
+                }
             }
+        }
+        catch (OperationCanceledException) when (refusal.First is { } response && !_signals.Token.IsCancellationRequested)
+        {
+            var stop = await StopReasonAsync(BatchResultMapper.ErrorOf(response)).ConfigureAwait(false);
+            throw await SavedForStopAsync(files, stop!).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// The order of the unanswered requests when some share a prompt prefix and prefix affinity is on (not for
-    /// embeddings, which have no prompt cache to reuse); <see langword="null"/> to send them in input order.
+    /// Saves the run before it stops on a failure that every later request would share: it ends with the rest
+    /// unanswered (the batch stays in_progress) to resume once the cause is gone, rather than burn the batch into
+    /// error lines. Returns the failure, for the caller to throw.
     /// </summary>
-    private async Task<BatchRunPlan?> PlanAsync(string endpoint, BatchResultFiles files)
+    private async Task<LocalGatewayException> SavedForStopAsync(BatchResultFiles files, LocalGatewayException stop)
     {
-        if (!_processor.Client.Options.UsePrefixAffinity || endpoint == "/v1/embeddings")
+        await SaveAsync(files).ConfigureAwait(false);
+        return stop;
+    }
+
+    /// <summary>
+    /// The error that stops the whole run, when a request's failure is not the request's own: the server refused the
+    /// API key (401 or 403: it refuses every request alike), or it stopped answering even <c>/health</c> after every
+    /// retry. A request that alone breaks its connection while the server answers gets its error line instead.
+    /// </summary>
+    private async Task<LocalGatewayException?> StopReasonAsync(BatchItemError? error)
+    {
+        var unanswered = Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed;
+        var id = Current.Id;
+        if (error is { StatusCode: 401 or 403 })
         {
-            return null;
+            var cause = _processor.Client.Options.ApiKey is null
+                ? $"The server requires an API key and none was given ({error.StatusCode} {error.Type}: {error.Message})"
+                : $"The server refused the API key ({error.StatusCode} {error.Type}: {error.Message})";
+            return LocalGatewayException.RunStopped(
+                $"{cause}, so batch '{id}' stopped at its first refused request with {unanswered} requests unanswered; set the right key (LocalBatchOptions.ApiKey) and resume it.",
+                error,
+                Current.Endpoint);
         }
 
-        var lanes = await _processor.GetConcurrencyAsync(_signals.Token).ConfigureAwait(false);
-        var plan = await BatchRunPlan.CreateAsync(_store, Current, files.Answered, lanes, _signals.Token).ConfigureAwait(false);
-        if (plan is not null)
+        if (error is { Kind: GatewayErrorKind.Unreachable } && !await ServerAnswersAsync().ConfigureAwait(false))
         {
-            Log.BatchPlannedByPrefix(_logger, Current.Id, plan.Count, plan.Runs);
+            return LocalGatewayException.RunStopped(
+                $"The server stopped answering, so batch '{id}' stopped with {unanswered} requests unanswered; resume it once the server is back. {error.Message}",
+                error,
+                Current.Endpoint);
         }
 
-        return plan;
+        return null;
     }
 
     /// <summary>Ends the run as its stop reason says: saved for later (shutdown), cancelled or expired, or completed.</summary>

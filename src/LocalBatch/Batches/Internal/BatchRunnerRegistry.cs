@@ -57,6 +57,7 @@ internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor 
             {
                 job = BatchTransitions.ValidationInterrupted(job, time.GetUtcNow());
                 await store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
+                File.Delete(store.PartialInputPath(batchId)); // as large as the input read so far, of a batch that never runs
             }
         }
         catch

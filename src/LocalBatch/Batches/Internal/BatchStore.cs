@@ -64,6 +64,9 @@ internal sealed partial class BatchStore
 
     public string InputPath(string batchId) => Path.Combine(DirectoryOf(batchId), "input.jsonl");
 
+    /// <summary>The input's copy while it is validated; renamed to <see cref="InputPath"/> once whole.</summary>
+    public string PartialInputPath(string batchId) => InputPath(batchId) + ".tmp";
+
     public string OutputPath(string batchId) => Path.Combine(DirectoryOf(batchId), "output.jsonl");
 
     public string ErrorPath(string batchId) => Path.Combine(DirectoryOf(batchId), "errors.jsonl");

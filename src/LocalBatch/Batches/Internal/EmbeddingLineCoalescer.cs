@@ -72,10 +72,10 @@ internal static class EmbeddingLineCoalescer
             return bodies;
         }
 
-        if (!answer.IsSuccess && BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server })
+        if (!answer.IsSuccess && (answer.StatusCode is 401 or 403 || BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server }))
         {
-            // A fault that outlasted the retries (a server down or overloaded): every line's answer, as its own call's
-            // would have been; sending halves would only repeat the retries.
+            // A fault that outlasted the retries (a server down or overloaded), or a refused API key: every line's
+            // answer, as its own call's would have been; sending halves would only repeat it.
             return [.. chunk.Select(_ => answer with { RequestId = null })];
         }
 

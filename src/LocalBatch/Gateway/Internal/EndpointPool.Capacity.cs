@@ -188,8 +188,10 @@ internal sealed partial class EndpointPool
                 {
                     healthy = await _isHealthy(endpoint, _disposed.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is LocalGatewayException or HttpRequestException)
+                catch (Exception) when (!_disposed.IsCancellationRequested)
                 {
+                    // Not ready, whatever it threw (a handler between the client and the server throws its own): the
+                    // probe runs in the background, where nobody would observe its failure.
                     healthy = false;
                 }
 

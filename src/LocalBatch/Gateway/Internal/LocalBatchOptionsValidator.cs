@@ -39,6 +39,12 @@ internal sealed partial class LocalBatchOptionsValidator : IValidateOptions<Loca
             }
         }
 
+        if (options.ApiKey is { Length: 0 })
+        {
+            // The pattern of the annotation lets an empty string through.
+            builder.AddError("LocalBatchOptions.ApiKey must not be empty (leave it null for a server without a key).");
+        }
+
         if (options.MaxRetryDelay < options.RetryBaseDelay)
         {
             builder.AddError($"LocalBatchOptions.MaxRetryDelay ({options.MaxRetryDelay}) must not be shorter than RetryBaseDelay ({options.RetryBaseDelay}).");
