@@ -76,7 +76,12 @@ public sealed class LocalBatchProcessor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompts);
         var settings = options ?? new CompletionOptions();
-        return ProcessBatchCompletionsAsync(prompts.Select(settings.ToRequest), progress, cancellationToken);
+
+        // Each request is made as it is sent, not all up front: a batch of thousands keeps its prompts, not as many requests.
+        var operation = new BatchOperation<string, CompletionResponse>(
+            (prompt, telemetry, ct) => Client.CreateCompletionAsync(settings.ToRequest(prompt), telemetry, ct),
+            static r => r.Usage);
+        return ProcessBatchAsync(prompts, operation, "/v1/completions", static p => PromptPrefix.KeyOf(p), progress, cancellationToken);
     }
 
     /// <summary>Sends every completion request.</summary>
