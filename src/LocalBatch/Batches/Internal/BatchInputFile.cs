@@ -7,7 +7,19 @@ namespace LocalBatch.Batches.Internal;
 internal static class BatchInputFile
 {
     /// <exception cref="InvalidDataException">The stored input has more requests than the batch's state records.</exception>
-    public static async IAsyncEnumerable<BatchInputLine> ReadRequestsAsync(BatchStore store, BatchJob job, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static IAsyncEnumerable<BatchInputLine> ReadRequestsAsync(BatchStore store, BatchJob job, CancellationToken cancellationToken) =>
+        ReadAsync(store, job, marks: null, marked: true, cancellationToken);
+
+    /// <summary>The requests that have no line yet in the output or error file.</summary>
+    public static IAsyncEnumerable<BatchInputLine> ReadUnansweredAsync(BatchStore store, BatchJob job, BitArray answered, CancellationToken cancellationToken) =>
+        ReadAsync(store, job, answered, marked: false, cancellationToken);
+
+    /// <summary>The requests whose bit is set in <paramref name="marks"/>.</summary>
+    public static IAsyncEnumerable<BatchInputLine> ReadMarkedAsync(BatchStore store, BatchJob job, BitArray marks, CancellationToken cancellationToken) =>
+        ReadAsync(store, job, marks, marked: true, cancellationToken);
+
+    // marks: which requests to read (those whose bit is `marked`), all when null; the others are counted, not parsed.
+    private static async IAsyncEnumerable<BatchInputLine> ReadAsync(BatchStore store, BatchJob job, BitArray? marks, bool marked, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var total = job.RequestCounts.Total;
         // Read as bytes (never decoded to text and back), one line kept at a time: the copy's lines passed validation.
@@ -27,18 +39,10 @@ internal static class BatchInputFile
                 throw new InvalidDataException($"The stored input of batch '{job.Id}' has more than the {total} requests its state records.");
             }
 
-            yield return BatchInputValidator.ParseStoredLine(reader.Line, index++);
-        }
-    }
-
-    /// <summary>The requests that have no line yet in the output or error file.</summary>
-    public static async IAsyncEnumerable<BatchInputLine> ReadUnansweredAsync(BatchStore store, BatchJob job, BitArray answered, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var line in ReadRequestsAsync(store, job, cancellationToken).ConfigureAwait(false))
-        {
-            if (!answered[line.Index])
+            var current = index++;
+            if (marks is null || marks[current] == marked)
             {
-                yield return line;
+                yield return BatchInputValidator.ParseStoredLine(reader.Line, current);
             }
         }
     }

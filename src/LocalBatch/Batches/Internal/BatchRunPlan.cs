@@ -9,72 +9,98 @@ namespace LocalBatch.Batches.Internal;
 
 /// <summary>
 /// The order a batch's unanswered requests run in when some share a prompt prefix: runs of requests that share one,
-/// each run sent one after another on one lane (see <see cref="AffinityPlan"/>). Made in one pass over the stored
-/// input that keeps, per unanswered request, its place, where its line starts and its prefix key (20 bytes), not the
-/// line; a run's lines are read back from the file when a lane takes it.
+/// each run sent one after another on one lane (see <see cref="AffinityPlan"/>), then the requests without a prefix to
+/// share, one at a time in input order. Made in one pass over the stored input that keeps, per unanswered request with
+/// a prefix, its place, where its line starts and its key (20 bytes), and per request without one a bit, not the line;
+/// a run's lines are read back from the file when a lane takes it.
 /// </summary>
 internal sealed class BatchRunPlan
 {
     private const int ChunkSize = 64 * 1024;
 
-    private readonly string _path;
+    private readonly BatchStore _store;
+    private readonly BatchJob _job;
     private readonly int[] _indices;
     private readonly long[] _offsets;
     private readonly int[][] _runs;
+    private readonly BitArray _keyless;
+    private readonly int _keylessCount;
 
-    private BatchRunPlan(string path, int[] indices, long[] offsets, int[][] runs)
+    private BatchRunPlan(BatchStore store, BatchJob job, int[] indices, long[] offsets, int[][] runs, BitArray keyless, int keylessCount)
     {
-        _path = path;
+        _store = store;
+        _job = job;
         _indices = indices;
         _offsets = offsets;
         _runs = runs;
+        _keyless = keyless;
+        _keylessCount = keylessCount;
     }
 
     /// <summary>Gets how many requests the plan runs.</summary>
-    public int Count => _indices.Length;
+    public int Count => _indices.Length + _keylessCount;
 
-    /// <summary>Gets how many runs there are.</summary>
-    public int Runs => _runs.Length;
+    /// <summary>Gets how many runs there are (each request without a prefix to share a run of its own).</summary>
+    public int Runs => _runs.Length + _keylessCount;
 
     /// <summary>Plans the unanswered requests, or returns <see langword="null"/> when no two share a prefix (input order is as good).</summary>
     public static async Task<BatchRunPlan?> CreateAsync(BatchStore store, BatchJob job, BitArray answered, int lanes, CancellationToken cancellationToken)
     {
-        var path = store.InputPath(job.Id);
         var indices = new List<int>();
         var offsets = new List<long>();
         var keys = new List<ulong>();
-        await ScanAsync(path, (line, index, offset) =>
+        var keyless = new BitArray(answered.Length);
+        var keylessCount = 0;
+        await ScanAsync(store.InputPath(job.Id), (line, index, offset) =>
         {
             if (index < answered.Length && answered[index])
             {
                 return;
             }
 
-            indices.Add(index);
-            offsets.Add(offset);
-            keys.Add(KeyOf(line));
+            if (KeyOf(line) is var key and not 0)
+            {
+                indices.Add(index);
+                offsets.Add(offset);
+                keys.Add(key);
+            }
+            else if (index < keyless.Length)
+            {
+                keyless[index] = true;
+                keylessCount++;
+            }
         }, cancellationToken).ConfigureAwait(false);
 
-        var runs = AffinityPlan.Plan(keys, lanes);
-        return runs is null ? null : new BatchRunPlan(path, [.. indices], [.. offsets], runs);
+        var runs = AffinityPlan.Plan(keys, lanes, totalItems: keys.Count + keylessCount);
+        return runs is null ? null : new BatchRunPlan(store, job, [.. indices], [.. offsets], runs, keyless, keylessCount);
     }
 
-    /// <summary>The runs, biggest first, each read from the file when it is asked for.</summary>
+    /// <summary>The runs, biggest first, each read from the file when it is asked for; then the requests without a prefix, one a run.</summary>
     public async IAsyncEnumerable<IReadOnlyList<BatchInputLine>> ReadRunsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var file = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous | FileOptions.RandomAccess);
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        foreach (var run in _runs)
+        using (var file = File.OpenHandle(_store.InputPath(_job.Id), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous | FileOptions.RandomAccess))
         {
-            var lines = new BatchInputLine[run.Length];
-            for (var i = 0; i < run.Length; i++)
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            foreach (var run in _runs)
             {
-                var member = run[i];
-                var line = await ReadLineAsync(file, _offsets[member], buffer, cancellationToken).ConfigureAwait(false);
-                lines[i] = BatchInputValidator.ParseStoredLine(line, _indices[member]);
-            }
+                var lines = new BatchInputLine[run.Length];
+                for (var i = 0; i < run.Length; i++)
+                {
+                    var member = run[i];
+                    var line = await ReadLineAsync(file, _offsets[member], buffer, cancellationToken).ConfigureAwait(false);
+                    lines[i] = BatchInputValidator.ParseStoredLine(line, _indices[member]);
+                }
 
-            yield return lines;
+                yield return lines;
+            }
+        }
+
+        if (_keylessCount > 0)
+        {
+            await foreach (var line in BatchInputFile.ReadMarkedAsync(_store, _job, _keyless, cancellationToken).ConfigureAwait(false))
+            {
+                yield return [line];
+            }
         }
     }
 

@@ -13,8 +13,14 @@ internal static class AffinityPlan
     /// without a key (0) a run of its own. Runs come biggest first (longest first, which keeps the lanes evenly loaded
     /// when each lane takes the next run as it frees), items in input order within a run.
     /// </summary>
+    /// <param name="keys">Each item's key, 0 for none.</param>
+    /// <param name="lanes">The lanes the runs share.</param>
+    /// <param name="totalItems">
+    /// How many items the lanes share in all, when more than <paramref name="keys"/> holds (items without a key the
+    /// caller runs after these runs): a lane's fair share is counted from it. <see langword="null"/>: the keys' count.
+    /// </param>
     /// <returns>The runs of item positions, or <see langword="null"/> when no two items share a key: input order is as good.</returns>
-    public static int[][]? Plan(IReadOnlyList<ulong> keys, int lanes)
+    public static int[][]? Plan(IReadOnlyList<ulong> keys, int lanes, int? totalItems = null)
     {
         var groups = new Dictionary<ulong, List<int>>();
         var shared = false;
@@ -42,7 +48,8 @@ internal static class AffinityPlan
             return null;
         }
 
-        var maxRun = Math.Max(1, (keys.Count + lanes - 1) / Math.Max(1, lanes));
+        var count = Math.Max(keys.Count, totalItems ?? 0);
+        var maxRun = Math.Max(1, (count + lanes - 1) / Math.Max(1, lanes));
         var runs = new List<int[]>(groups.Count);
         foreach (var group in groups.Values)
         {
