@@ -44,31 +44,11 @@ public sealed class PrefixAffinityTests
     {
         var arrivals = new ConcurrentQueue<string>();
         await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
-        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
-        var store = Directory.CreateTempSubdirectory("localbatch-affinity-");
-        try
-        {
-            await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store.FullName });
-            var prompts = Shuffled();
-            var lines = string.Concat(prompts.Select((prompt, i) => System.Text.Json.JsonSerializer.Serialize(new
-            {
-                custom_id = $"q-{i}",
-                method = "POST",
-                url = "/v1/completions",
-                body = new { prompt, max_tokens = 2 },
-            }) + "\n"));
+        var prompts = Shuffled();
 
-            var job = await manager.WaitAsync((await manager.CreateAsync(BatchTestEnvironment.ToStream(lines))).Id);
+        await RunAsBatchFileAsync(gateway, prompts);
 
-            Assert.Equal((BatchStatus.Completed, prompts.Count), (job.Status, job.RequestCounts.Completed));
-            var ids = (await BatchTestEnvironment.ReadAllAsync(manager.GetResultsAsync(job.Id))).Select(l => l.CustomId).ToList();
-            Assert.Equal(Enumerable.Range(0, prompts.Count).Select(i => $"q-{i}").Order(), ids.Order());
-            Assert.Equal(Documents, Runs(arrivals));
-        }
-        finally
-        {
-            store.Delete(recursive: true);
-        }
+        Assert.Equal(Documents, Runs(arrivals));
     }
 
     [Fact]
@@ -76,13 +56,28 @@ public sealed class PrefixAffinityTests
     {
         var arrivals = new ConcurrentQueue<string>();
         await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
+        // After every other question a short prompt with nothing to share (no key: kept as a bit, not 20 bytes).
+        var prompts = Shuffled().SelectMany((prompt, i) => i % 2 == 0 ? new[] { prompt, $"Short {i}: say hi" } : [prompt]).ToList();
+
+        await RunAsBatchFileAsync(gateway, prompts);
+
+        var order = arrivals.ToList();
+        var documents = order.TakeWhile(document => document.StartsWith("Document", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Documents * Questions, documents.Count); // the runs first, one document at a time
+        Assert.Equal(Documents, Runs(documents));
+        Assert.Equal(
+            prompts.Where(p => p.StartsWith("Short", StringComparison.Ordinal)).Select(DocumentOf),
+            order.Skip(documents.Count)); // then the short prompts, in input order
+    }
+
+    /// <summary>Runs the prompts as a batch file (one lane) and checks that it completed with every custom_id once.</summary>
+    private static async Task RunAsBatchFileAsync(SimulatedGateway gateway, IReadOnlyList<string> prompts)
+    {
         using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
         var store = Directory.CreateTempSubdirectory("localbatch-affinity-");
         try
         {
             await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store.FullName });
-            // After every other question a short prompt with nothing to share (no key: kept as a bit, not 20 bytes).
-            var prompts = Shuffled().SelectMany((prompt, i) => i % 2 == 0 ? new[] { prompt, $"Short {i}: say hi" } : [prompt]).ToList();
             var lines = string.Concat(prompts.Select((prompt, i) => System.Text.Json.JsonSerializer.Serialize(new
             {
                 custom_id = $"q-{i}",
@@ -96,13 +91,6 @@ public sealed class PrefixAffinityTests
             Assert.Equal((BatchStatus.Completed, prompts.Count), (job.Status, job.RequestCounts.Completed));
             var ids = (await BatchTestEnvironment.ReadAllAsync(manager.GetResultsAsync(job.Id))).Select(l => l.CustomId).ToList();
             Assert.Equal(Enumerable.Range(0, prompts.Count).Select(i => $"q-{i}").Order(), ids.Order());
-            var order = arrivals.ToList();
-            var documents = order.TakeWhile(document => document.StartsWith("Document", StringComparison.Ordinal)).ToList();
-            Assert.Equal(Documents * Questions, documents.Count); // the runs first, one document at a time
-            Assert.Equal(Documents, Runs(documents));
-            Assert.Equal(
-                prompts.Where(p => p.StartsWith("Short", StringComparison.Ordinal)).Select(DocumentOf),
-                order.Skip(documents.Count)); // then the short prompts, in input order
         }
         finally
         {
