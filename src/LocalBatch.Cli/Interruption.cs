@@ -24,9 +24,6 @@ internal sealed class Interruption : IDisposable
     /// <summary>Gets a token cancelled by the first signal.</summary>
     public CancellationToken Token => _stop.Token;
 
-    /// <summary>Gets a value indicating whether a signal has come.</summary>
-    public bool IsInterrupted => _stop.IsCancellationRequested;
-
     /// <summary>An interruption raised by this process's Ctrl+C, SIGINT, SIGQUIT and SIGTERM.</summary>
     public static Interruption FromProcessSignals()
     {
