@@ -1,3 +1,4 @@
 using LocalBatch.Cli;
 
-return await LocalBatchCli.InvokeAsync(args, Console.Out, Console.Error, isTerminal: !Console.IsErrorRedirected, CancellationToken.None).ConfigureAwait(false);
+using var interruption = Interruption.FromProcessSignals();
+return await LocalBatchCli.InvokeAsync(args, CliContext.ForConsole(interruption)).ConfigureAwait(false);

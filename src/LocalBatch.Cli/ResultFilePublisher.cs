@@ -6,13 +6,16 @@ namespace LocalBatch.Cli;
 /// Puts a batch's result file at the path the user asked for without writing it twice: a hard link to the store's file
 /// where the file system allows (the same disk), a copy elsewhere. A link is always up to date: what a run appends
 /// after an interruption is in it at once. The store's file holds whole lines once its run has stopped (a line cut
-/// by a full disk is cut off); a copy takes whole lines only all the same.
+/// by a full disk is cut off); a copy takes whole lines only all the same, and an interrupted copy (Ctrl+C) is abandoned:
+/// its temporary file is removed and the destination stays as it was.
 /// </summary>
 internal static partial class ResultFilePublisher
 {
     private const int BufferSize = 64 * 1024;
 
-    public static void Publish(string storePath, string destination)
+    /// <summary>Puts <paramref name="storePath"/> at <paramref name="destination"/>: a hard link, else a copy of its whole lines.</summary>
+    /// <exception cref="OperationCanceledException">The copy was interrupted; the destination stays as it was.</exception>
+    public static void Publish(string storePath, string destination, PublishOptions options, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         if (string.Equals(Path.GetFullPath(storePath), Path.GetFullPath(destination), StringComparison.Ordinal))
@@ -22,15 +25,24 @@ internal static partial class ResultFilePublisher
 
         if (!File.Exists(storePath))
         {
-            File.WriteAllBytes(destination, []);
+            WriteThroughTemporaryFile(destination, static _ => { });
             return;
         }
 
-        // Removed first, never written through: the destination may be a link to a store file, which must not be cut.
-        File.Delete(destination);
-        if (!TryLink(storePath, destination))
+        // A link is made beside the destination and renamed over it, never written through: the destination may be a
+        // link to a store file, which must not be cut, and it stays as it was until the new file replaces it whole.
+        var temp = TemporaryPath(destination);
+        File.Delete(temp);
+        if (options.AllowLinks && TryLink(storePath, temp))
         {
-            CopyWholeLines(storePath, destination);
+            File.Move(temp, destination, overwrite: true);
+
+            // rename() leaves both names when they already were links to one file (a publication repeated).
+            File.Delete(temp);
+        }
+        else
+        {
+            CopyWholeLines(storePath, destination, options, cancellationToken);
         }
     }
 
@@ -55,13 +67,33 @@ internal static partial class ResultFilePublisher
     }
 
     /// <summary>
-    /// Copies the whole lines of <paramref name="source"/> to <paramref name="destination"/> through a temporary file
-    /// renamed over it, so that a copy cut short (a crash, a full disk) never replaces the destination.
+    /// Writes <paramref name="destination"/> through a temporary file renamed over it, so that a write cut short (a crash,
+    /// a full disk, an interruption) never replaces the destination; an interrupted or failed write removes its temporary file.
     /// </summary>
-    private static void CopyWholeLines(string source, string destination)
+    /// <exception cref="OperationCanceledException">The write was interrupted.</exception>
+    public static void WriteThroughTemporaryFile(string destination, Action<FileStream> write)
     {
-        var temp = destination + ".partial";
-        using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize))
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        var temp = TemporaryPath(destination);
+        try
+        {
+            using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize))
+            {
+                write(output);
+            }
+
+            File.Move(temp, destination, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Copies the whole lines of <paramref name="source"/> to <paramref name="destination"/> through a temporary file.</summary>
+    private static void CopyWholeLines(string source, string destination, PublishOptions options, CancellationToken cancellationToken) =>
+        WriteThroughTemporaryFile(destination, output =>
         {
             using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan);
             var buffer = new byte[BufferSize];
@@ -70,6 +102,8 @@ internal static partial class ResultFilePublisher
             int read;
             while ((read = input.Read(buffer)) > 0)
             {
+                options.BeforeChunk?.Invoke(cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
                 var chunk = buffer.AsSpan(0, read);
                 output.Write(chunk);
                 if (chunk.LastIndexOf((byte)'\n') is var newline and >= 0)
@@ -81,10 +115,9 @@ internal static partial class ResultFilePublisher
             }
 
             output.SetLength(wholeLines);
-        }
+        });
 
-        File.Move(temp, destination, overwrite: true);
-    }
+    private static string TemporaryPath(string destination) => destination + ".partial";
 
     private static bool TryLink(string existing, string link)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LocalBatch.Batches;
+using LocalBatch.Cli.Output;
 
 namespace LocalBatch.Cli.Commands;
 
@@ -42,12 +43,16 @@ internal static class BatchesCommand
                     return ExitCodes.Success;
                 }
 
-                await context.Out.WriteLineAsync($"{"ID",-38} {"STATUS",-11} {"ENDPOINT",-22} {"DONE",11} {"FAILED",7} CREATED").ConfigureAwait(false);
-                foreach (var job in page.Data)
+                if (context.OutputTerminal is { } terminal)
                 {
-                    var created = DateTimeOffset.FromUnixTimeSeconds(job.CreatedAt).ToString("u", CultureInfo.InvariantCulture);
-                    var done = $"{job.RequestCounts.Completed + job.RequestCounts.Failed}/{job.RequestCounts.Total}";
-                    await context.Out.WriteLineAsync($"{job.Id,-38} {job.Status.ToWireName(),-11} {job.Endpoint,-22} {done,11} {job.RequestCounts.Failed,7} {created}").ConfigureAwait(false);
+                    terminal.Write(BatchTable.Create(page.Data));
+                }
+                else
+                {
+                    foreach (var line in BatchTable.PlainLines(page.Data))
+                    {
+                        await context.Out.WriteLineAsync(line).ConfigureAwait(false);
+                    }
                 }
 
                 if (page.HasMore)

@@ -55,8 +55,22 @@ public sealed partial class BatchJobManager
     /// <param name="cancellationToken">Cancels the creation.</param>
     /// <returns>The new batch.</returns>
     /// <exception cref="InvalidOperationException">The batch has not ended, or nothing in it failed.</exception>
-    public async Task<BatchJob> RetryFailedAsync(string batchId, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<BatchJob> RetryFailedAsync(string batchId, BatchCreateOptions? options = null, CancellationToken cancellationToken = default) =>
+        RetryFailedAsync(batchId, static _ => true, options, cancellationToken);
+
+    /// <summary>
+    /// Creates a new batch from the input lines of the requests that failed in a finished batch and that
+    /// <paramref name="filter"/> selects, such as <c>line =&gt; line.IsRetryable</c> to leave out what the server refused for itself.
+    /// </summary>
+    /// <param name="batchId">The finished batch.</param>
+    /// <param name="filter">Called with each line of the batch's error file; <see langword="true"/> to send that request again.</param>
+    /// <param name="options">The new batch's settings; its metadata gets <c>retry_of</c>.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The new batch.</returns>
+    /// <exception cref="InvalidOperationException">The batch has not ended, or the filter selected none of its failed requests.</exception>
+    public async Task<BatchJob> RetryFailedAsync(string batchId, Func<BatchResultLine, bool> filter, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         var job = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (!job.IsTerminal || job.Status == BatchStatus.Failed)
         {
@@ -64,14 +78,21 @@ public sealed partial class BatchJobManager
         }
 
         var failed = new CustomIdSet();
+        var anyFailed = false;
         await foreach (var line in GetErrorsAsync(batchId, cancellationToken).ConfigureAwait(false))
         {
-            failed.Add(line.CustomId);
+            anyFailed = true;
+            if (filter(line))
+            {
+                failed.Add(line.CustomId);
+            }
         }
 
         if (failed.Count == 0)
         {
-            throw new InvalidOperationException($"Batch '{batchId}' has no failed requests to retry.");
+            throw new InvalidOperationException(anyFailed
+                ? $"None of batch '{batchId}''s failed requests is selected for a retry."
+                : $"Batch '{batchId}' has no failed requests to retry.");
         }
 
         failed.Seal();

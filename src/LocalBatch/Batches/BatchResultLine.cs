@@ -25,6 +25,20 @@ public sealed record BatchResultLine(
     public bool IsSuccess => Response is { StatusCode: >= 200 and < 300 };
 
     /// <summary>
+    /// Gets a value indicating whether the request failed in a way that sending it again may mend: it got no answer (the
+    /// server was unreachable, timed out, answered garbage, or the batch was cancelled or expired first), or an answer
+    /// whose status is transient (408, 429, 502, 503, 504, or a 500 other than llama.cpp's permanent ones). A request the
+    /// server refused for itself (other 4xx, 501, a permanent 500) is not: it would fail the same way again.
+    /// </summary>
+    [JsonIgnore]
+    public bool IsRetryable => Response switch
+    {
+        null => Error is not null,
+        { StatusCode: >= 200 and < 300 } => false,
+        { } response => GatewayErrorClassifier.IsTransientStatus(response.StatusCode, LocalGatewayException.ReadErrorBody(response.Body).Message),
+    };
+
+    /// <summary>
     /// Reads the body of the successful answer as one of the library's response types, without reflection:
     /// <see cref="CompletionResponse"/>, <see cref="ChatCompletionResponse"/>, <see cref="EmbeddingResponse"/> or
     /// <see cref="JsonElement"/>.

@@ -1,11 +1,11 @@
-using LocalBatch.Cli;
+using LocalBatch.Cli.Output;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LocalBatch.Tests.Cli;
 
 public sealed class ProgressRendererTests
 {
-    private static readonly BatchProgress s_half = new()
+    internal static readonly BatchProgress Half = new()
     {
         Total = 10,
         Completed = 5,
@@ -26,50 +26,24 @@ public sealed class ProgressRendererTests
         Assert.Equal(expected, ProgressRenderer.FormatDuration(TimeSpan.FromSeconds(seconds)));
 
     [Fact]
-    public void FormatBar_Half_FillsHalfAndShowsCounts()
+    public void Report_EveryInterval_WritesOnePlainLine()
     {
-        var bar = ProgressRenderer.FormatBar(s_half);
-
-        Assert.Equal("[##############--------------] 5/10 done, 1 failed, 0.5 req/s, 20 tok/s, ETA 00:10", bar);
-    }
-
-    [Fact]
-    public void Render_Terminal_RedrawsOneLineAndFinishEndsIt()
-    {
-        using var error = new StringWriter();
-        var renderer = new ProgressRenderer(error, isTerminal: true, new FakeTimeProvider());
-
-        renderer.Render(s_half);
-        renderer.Render(s_half with { Completed = 10 });
-        renderer.Finish();
-
-        var text = error.ToString();
-        Assert.Equal(2, text.Count(c => c == '\r'));
-        Assert.Contains("[############################] 10/10 done", text, StringComparison.Ordinal);
-        Assert.EndsWith("\u001b[K" + Environment.NewLine, text, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Render_NotTerminal_WritesPlainLineEveryFiveSeconds()
-    {
-        using var error = new StringWriter();
+        var lines = new List<string>();
         var time = new FakeTimeProvider();
-        var renderer = new ProgressRenderer(error, isTerminal: false, time);
+        var renderer = new ProgressRenderer(lines.Add, time, ProgressRenderer.PlainInterval);
 
-        renderer.Render(s_half);
+        renderer.Report(Half);
         time.Advance(TimeSpan.FromSeconds(5));
-        renderer.Render(s_half);
-        renderer.Render(s_half);
-        renderer.Finish();
+        renderer.Report(Half);
+        renderer.Report(Half);
 
-        Assert.Equal(["progress: 5/10 done, 1 failed, 0.5 req/s, 20 tok/s, ETA 00:10"], error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
-        Assert.DoesNotContain('\r', error.ToString());
+        Assert.Equal(["progress: 5/10 done, 1 failed, 0.5 req/s, 20 tok/s, ETA 00:10"], lines);
     }
 
     [Fact]
     public void FormatCounts_SeveralServers_ShowsEachInFlightOfItsLimit()
     {
-        var progress = s_half with
+        var progress = Half with
         {
             Servers =
             [
@@ -79,6 +53,6 @@ public sealed class ProgressRendererTests
         };
 
         Assert.EndsWith("; gpu1:8080 8/8, gpu2:8080 0/2 down", ProgressRenderer.FormatCounts(progress), StringComparison.Ordinal);
-        Assert.DoesNotContain("gpu1", ProgressRenderer.FormatCounts(s_half with { Servers = [progress.Servers[0]] }), StringComparison.Ordinal);
+        Assert.DoesNotContain("gpu1", ProgressRenderer.FormatCounts(Half with { Servers = [progress.Servers[0]] }), StringComparison.Ordinal);
     }
 }

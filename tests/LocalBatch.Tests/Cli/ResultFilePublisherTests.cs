@@ -17,7 +17,7 @@ public sealed class ResultFilePublisherTests : IDisposable
         File.WriteAllText(store, "line 1\n");
         var destination = Path.Combine(_root.FullName, "out", "jobs.output.jsonl");
 
-        ResultFilePublisher.Publish(store, destination);
+        Publish(store, destination);
         File.AppendAllText(store, "line 2\n"); // a resumed run appends to the store's file
 
         Assert.Equal("line 1\nline 2\n", File.ReadAllText(destination));
@@ -33,8 +33,8 @@ public sealed class ResultFilePublisherTests : IDisposable
         File.WriteAllText(second, "second\n");
         var destination = Path.Combine(_root.FullName, "out.jsonl");
 
-        ResultFilePublisher.Publish(first, destination);
-        ResultFilePublisher.Publish(second, destination);
+        Publish(first, destination);
+        Publish(second, destination);
 
         Assert.Equal("second\n", File.ReadAllText(destination));
         Assert.Equal("first\n", File.ReadAllText(first));
@@ -46,10 +46,68 @@ public sealed class ResultFilePublisherTests : IDisposable
         var destination = Path.Combine(_root.FullName, "errors.jsonl");
         File.WriteAllText(destination, "stale\n");
 
-        ResultFilePublisher.Publish(Path.Combine(_root.FullName, "missing.jsonl"), destination);
+        Publish(Path.Combine(_root.FullName, "missing.jsonl"), destination);
 
         Assert.Equal(string.Empty, File.ReadAllText(destination));
     }
+
+    [Fact]
+    public void Publish_SameStoreFileAgain_LeavesOneLinkAndNoTemporaryFile()
+    {
+        var store = Path.Combine(_root.FullName, "output.jsonl");
+        File.WriteAllText(store, "line 1\n");
+        var destination = Path.Combine(_root.FullName, "out", "jobs.output.jsonl");
+
+        Publish(store, destination);
+        Publish(store, destination);
+
+        Assert.Equal("2", LinkCount(destination));
+        Assert.False(File.Exists(destination + ".partial"));
+    }
+
+    [Fact]
+    public void Publish_CopyInterrupted_RemovesItsTemporaryFileAndKeepsTheDestination()
+    {
+        var store = Path.Combine(_root.FullName, "output.jsonl");
+        File.WriteAllText(store, string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"custom_id\":\"req-{i}\"}}\n")));
+        var destination = Path.Combine(_root.FullName, "jobs.output.jsonl");
+        File.WriteAllText(destination, "earlier\n");
+        using var interrupt = new CancellationTokenSource();
+        var chunks = 0;
+        var options = new PublishOptions
+        {
+            AllowLinks = false,
+            BeforeChunk = _ =>
+            {
+                if (++chunks == 2)
+                {
+                    interrupt.Cancel(); // Ctrl+C once the copy is under way
+                }
+            },
+        };
+
+        Assert.ThrowsAny<OperationCanceledException>(() => ResultFilePublisher.Publish(store, destination, options, interrupt.Token));
+
+        Assert.Equal(2, chunks);
+        Assert.Equal("earlier\n", File.ReadAllText(destination));
+        Assert.False(File.Exists(destination + ".partial"));
+    }
+
+    [Fact]
+    public void Publish_LinksNotAllowed_CopiesWholeLinesOnly()
+    {
+        var store = Path.Combine(_root.FullName, "output.jsonl");
+        File.WriteAllText(store, "line 1\nline 2\ntorn");
+        var destination = Path.Combine(_root.FullName, "jobs.output.jsonl");
+
+        ResultFilePublisher.Publish(store, destination, new PublishOptions { AllowLinks = false }, CancellationToken.None);
+
+        Assert.Equal("line 1\nline 2\n", File.ReadAllText(destination));
+        Assert.Equal("1", LinkCount(destination));
+    }
+
+    private static void Publish(string store, string destination) =>
+        ResultFilePublisher.Publish(store, destination, PublishOptions.Default, CancellationToken.None);
 
     private static string LinkCount(string path)
     {

@@ -39,6 +39,16 @@ internal static class CliHarness
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Runs the CLI with <paramref name="interruption"/> as its Ctrl+C and <paramref name="publish"/> as its way of putting results in place.</summary>
+    public static async Task<CliRun> RunCliAsync(string[] args, Interruption interruption, PublishOptions publish)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var context = CliContext.ForWriters(stdout, stderr, isTerminal: false, interruption) with { Publish = publish };
+        var code = await LocalBatchCli.InvokeAsync(args, context);
+        return new CliRun(code, stdout.ToString(), stderr.ToString());
+    }
+
     public static string StateDir(BatchTestEnvironment env) => Path.Combine(env.StoreDirectory, "state");
 
     public static string WriteInput(BatchTestEnvironment env, string name, string content)

@@ -112,6 +112,13 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
+    /// <summary>Sends the process a signal as a terminal or a service manager would (Ctrl+C is SIGINT), with kill(1).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-s", signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills the process (SIGKILL) unless it has ended; returns whether it was still running.</summary>
     public async Task<bool> KillAsync()
     {

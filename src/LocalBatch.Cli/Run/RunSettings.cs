@@ -1,0 +1,27 @@
+using LocalBatch.Cli.Output;
+
+namespace LocalBatch.Cli.Run;
+
+/// <summary>The parsed command line of <c>localbatch run</c>.</summary>
+internal sealed record RunSettings(
+    FileInfo Input,
+    string? Output,
+    string? Errors,
+    IReadOnlyList<string>? Endpoints,
+    string? ApiKey,
+    string Concurrency,
+    string MaxLineBytes,
+    string StateDirectory)
+{
+    /// <summary>Gets how much is said on stderr.</summary>
+    public Verbosity Verbosity { get; init; } = Verbosity.Normal;
+
+    /// <summary>Gets a value indicating whether a JSON summary is printed on stdout.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Gets a value indicating whether only the failed lines of the file's last run are run again.</summary>
+    public bool RetryFailed { get; init; }
+
+    /// <summary>Gets a value indicating whether the retry includes what the server refused for itself (4xx).</summary>
+    public bool AllFailures { get; init; }
+}
