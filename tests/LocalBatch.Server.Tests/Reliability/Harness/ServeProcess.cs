@@ -36,8 +36,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         var cli = CliProcess.Start(args);
         try
         {
-            var line = await cli.WaitForErrorLineAsync(AddressPattern().IsMatch, StartTimeout);
-            return new ServeProcess(cli, new Uri(AddressPattern().Match(line).Groups["base"].Value));
+            return new ServeProcess(cli, ReadAddress(await cli.WaitForErrorLineAsync(line => ReadAddress(line) is not null, StartTimeout))!);
         }
         catch
         {
@@ -46,6 +45,10 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Reads the address serve says it listens on (<c>http://127.0.0.1:41234/</c>, without <c>v1</c>) from its text, if there.</summary>
+    public static Uri? ReadAddress(string text) =>
+        AddressPattern().Match(text) is { Success: true } match ? new Uri(match.Groups["base"].Value) : null;
 
     /// <summary>Gets a client on <see cref="BaseAddress"/>, sending <paramref name="key"/> as its bearer key when there is one.</summary>
     public HttpClient CreateClient(string? key = null)
