@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "Watching batch {BatchId} failed; it resumes at the next start")]
     public static partial void BatchWatchFailed(ILogger logger, string batchId, Exception exception);
 
+    [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "Batch {BatchId} stopped: the gateway at {Gateway} refused this server's gateway key ({StatusCode}); set the gateway's key (LocalBatchServerOptions.GatewayApiKey; for localbatch serve, --gateway-api-key or LOCALBATCH_API_KEY). Trying again in {Pause}")]
+    public static partial void GatewayRefusedKey(ILogger logger, string batchId, Uri gateway, int statusCode, TimeSpan pause);
+
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Retention: removed batch {BatchId}, ended {Age} ago, with its files")]
     public static partial void RetentionRemovedBatch(ILogger logger, string batchId, TimeSpan age);
 
