@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using LocalBatch.Cli;
 using LocalBatch.Cli.Commands;
@@ -32,6 +33,17 @@ public sealed partial class ServeCommandTests
         Assert.Equal(200, (int)health.StatusCode);
         Assert.Equal(ExitCodes.Success, exitCode);
         Assert.Contains("stopping; unfinished batches resume at the next start", serve.Error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithoutUrls_ListensOnLoopbackOnly()
+    {
+        var serve = ServeCommand.Create(new CliContext(TextWriter.Null, TextWriter.Null, IsTerminal: false));
+
+        var urls = serve.Parse([]).GetValue<string>("--urls")!;
+
+        Assert.Equal(LocalBatchServer.DefaultUrls, urls);
+        Assert.All(urls.Split(';'), url => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(new Uri(url).Host)), url));
     }
 
     [Theory]
