@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "The stored object of file {FileId} cannot be read; the file is skipped")]
     public static partial void FileObjectUnreadable(ILogger logger, string fileId, Exception exception);
 
+    [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Method} {Path} failed: the store is full; the client got a 507")]
+    public static partial void StoreFull(ILogger logger, string method, string path, Exception exception);
+
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Resumed batch {BatchId} ({Done} of {Total} requests done)")]
     public static partial void BatchResumed(ILogger logger, string batchId, int done, int total);
 

@@ -25,7 +25,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
 
     /// <summary>Starts <c>localbatch serve</c> with the options (on <c>--urls http://127.0.0.1:0</c> unless they give one) and waits until it listens.</summary>
     /// <exception cref="InvalidOperationException">It ended before it listened.</exception>
-    public static async Task<ServeProcess> StartAsync(IEnumerable<string> options)
+    /// <param name="options">The options of serve.</param>
+    /// <param name="fileSizeLimitKilobytes">A limit on the size of every file it writes (see <see cref="LimitedStore"/>), or none.</param>
+    public static async Task<ServeProcess> StartAsync(IEnumerable<string> options, int? fileSizeLimitKilobytes = null)
     {
         List<string> args = ["serve", .. options];
         if (!args.Contains("--urls"))
@@ -33,7 +35,7 @@ internal sealed partial class ServeProcess : IAsyncDisposable
             args.AddRange(["--urls", "http://127.0.0.1:0"]);
         }
 
-        var cli = CliProcess.Start(args);
+        var cli = CliProcess.Start(args, fileSizeLimitKilobytes);
         try
         {
             return new ServeProcess(cli, ReadAddress(await cli.WaitForErrorLineAsync(line => ReadAddress(line) is not null, StartTimeout))!);
