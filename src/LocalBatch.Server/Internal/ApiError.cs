@@ -30,6 +30,9 @@ internal sealed record ApiError(int StatusCode, string Message, string Type = Ap
     public static ApiError TooLarge(string message, string? param = null) =>
         new(StatusCodes.Status413PayloadTooLarge, message, InvalidRequest, param, "request_too_large");
 
+    public static ApiError InsufficientStorage() =>
+        new(StatusCodes.Status507InsufficientStorage, "The server's store is full: what this request would have written was not kept. Free some space on the server's disk and try again.", Server, Code: "insufficient_storage");
+
     public static ApiError Unexpected() =>
         new(StatusCodes.Status500InternalServerError, "The server had an error while processing your request; it has been logged.", Server);
 

@@ -5,8 +5,9 @@ namespace LocalBatch.Server.Internal;
 
 /// <summary>
 /// Turns whatever a handler throws into an OpenAI error answer: its own <see cref="ApiErrorException"/> as it says, a
-/// request Kestrel refused (such as a body over the size limit) with Kestrel's status, and anything else as a 500
-/// whose details go to the log, never to the client.
+/// request Kestrel refused (such as a body over the size limit) with Kestrel's status, a store whose disk is full as a
+/// 507, and anything else as a 500; the details of those last two go to the log, never to the client (a path of the
+/// store, say).
 /// </summary>
 internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpointFilter
 {
@@ -25,6 +26,11 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
         {
             return FromKestrel(ex).ToResult();
         }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            Log.StoreFull(logger, http.Request.Method, http.Request.Path, ex);
+            return ApiError.InsufficientStorage().ToResult();
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty; // the client has gone: nobody reads an answer
@@ -35,6 +41,14 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
             return ApiError.Unexpected().ToResult();
         }
     }
+
+    /// <summary>
+    /// Whether the store's disk has no room for a write: no space left, a quota reached, or a file over the process's size
+    /// limit (on Unix the exception's HResult is the errno; on Windows, the Win32 error as an HRESULT).
+    /// </summary>
+    public static bool IsDiskFull(IOException exception) => exception.HResult is
+        28 or 27 or 122 // ENOSPC, EFBIG, EDQUOT
+        or unchecked((int)0x80070070) or unchecked((int)0x80070027); // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
 
     /// <summary>The answer to a request Kestrel refused while it was read (a body too large, too slow, or cut short).</summary>
     public static ApiError FromKestrel(BadHttpRequestException exception) => exception.StatusCode == StatusCodes.Status413PayloadTooLarge

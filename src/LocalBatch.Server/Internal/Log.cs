@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "The stored object of file {FileId} cannot be read; the file is skipped")]
     public static partial void FileObjectUnreadable(ILogger logger, string fileId, Exception exception);
 
+    [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "{Method} {Path} failed: the store is full; the client got a 507")]
+    public static partial void StoreFull(ILogger logger, string method, string path, Exception exception);
+
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Resumed batch {BatchId} ({Done} of {Total} requests done)")]
     public static partial void BatchResumed(ILogger logger, string batchId, int done, int total);
 
@@ -28,6 +31,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 114, Level = LogLevel.Error, Message = "Watching batch {BatchId} failed; it resumes at the next start")]
     public static partial void BatchWatchFailed(ILogger logger, string batchId, Exception exception);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "Batch {BatchId} stopped: the gateway at {Gateway} refused this server's gateway key ({StatusCode}); set the gateway's key (LocalBatchServerOptions.GatewayApiKey; for localbatch serve, --gateway-api-key or LOCALBATCH_API_KEY). Trying again in {Pause}")]
+    public static partial void GatewayRefusedKey(ILogger logger, string batchId, Uri gateway, int statusCode, TimeSpan pause);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Retention: removed batch {BatchId}, ended {Age} ago, with its files")]
     public static partial void RetentionRemovedBatch(ILogger logger, string batchId, TimeSpan age);

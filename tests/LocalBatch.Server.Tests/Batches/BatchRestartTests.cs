@@ -1,5 +1,7 @@
 using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
@@ -62,6 +64,34 @@ public sealed class BatchRestartTests
         Assert.Equal(BatchStatus.Completed, job.Status);
         Assert.Equal(Expected(Total), CustomIds(output).Order(StringComparer.Ordinal));
         Assert.Null(job.ErrorFileId);
+    }
+
+    [Fact]
+    public async Task GatewayRefusesTheGatewayKey_BatchWaitsAPauseRatherThanLooping_AndResumesOnceTheKeyIsRight()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var env = await ServeAsync(
+            o => (o.GatewayApiKey, o.GatewayRetryInterval) = ("serve-gateway-key-3c1d", TimeSpan.FromMinutes(1)),
+            concurrency: 1,
+            configureHost: host => host.Services.AddSingleton<TimeProvider>(clock));
+        env.Gateway.Options.ApiKey = "another-key-e7f2"; // the gateway wants another key: /health, which needs none, is fine
+        var file = await env.UploadAsync(ChatLines(Total));
+        var (operation, _) = await env.CreateBatchAsync(file.Id);
+
+        var refused = await env.Logs.WaitForAsync(line => line.Contains("refused this server's gateway key (401)", StringComparison.Ordinal));
+        var during = await env.Batches.RetrieveAsync(operation.BatchId);
+        var sentWhileRefused = env.Env.ChatRequests;
+        env.Gateway.Options.ApiKey = "serve-gateway-key-3c1d"; // the gateway restarted with the key serve has
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var job = await env.WaitAsync(operation.BatchId);
+
+        Assert.Contains("--gateway-api-key", refused, StringComparison.Ordinal);
+        Assert.Contains("Trying again in 00:01:00", refused, StringComparison.Ordinal);
+        Assert.Equal(BatchStatus.InProgress, during.Status);
+        Assert.Equal(1, sentWhileRefused); // the refused request, and not one more until the pause is over
+        Assert.Equal(BatchStatus.Completed, job.Status);
+        Assert.Equal(new BatchRequestCounts(Total, Total, 0), job.RequestCounts);
+        Assert.DoesNotContain(env.Logs.Lines, line => line.Contains("serve-gateway-key-3c1d", StringComparison.Ordinal) || line.Contains("another-key-e7f2", StringComparison.Ordinal));
     }
 
     private static async Task<BatchJob> ReadStateAsync(ServerTestEnvironment env, string batchId)

@@ -1,7 +1,8 @@
-using System.Text;
+using System.Net;
 using System.Text.RegularExpressions;
 using LocalBatch.Cli;
 using LocalBatch.Cli.Commands;
+using LocalBatch.Server.Tests.Support;
 using LocalBatch.Tests.Support;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
 
@@ -13,34 +14,37 @@ public sealed partial class ServeCommandTests
     public async Task Serve_ListensServesAndStopsOnCtrlC_WithExitCodeZero()
     {
         await using var env = await BatchTestEnvironment.StartAsync();
-        var stderr = new SignallingWriter();
-        using var ctrlC = new CancellationTokenSource();
-
-        var run = LocalBatchCli.InvokeAsync(
-            ["serve", "--urls", "http://127.0.0.1:0", "--gateway", env.Gateway.Endpoint.ToString(), "--state-dir", env.StoreDirectory, "--api-key", "serve-key", "--retention", "7d", "--max-upload-size", "1MB"],
-            TextWriter.Null,
-            stderr,
-            isTerminal: false,
-            ctrlC.Token);
-        var started = await stderr.WaitForAsync("Ctrl+C to stop");
-        var address = AddressPattern().Match(started).Value;
+        await using var serve = await InProcessServe.StartAsync(
+            ["--gateway", env.Gateway.Endpoint.ToString(), "--state-dir", env.StoreDirectory, "--api-key", "serve-key", "--retention", "7d", "--max-upload-size", "1MB"]);
+        var address = AddressPattern().Match(serve.Error.Text).Value;
         using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
         http.DefaultRequestHeaders.Authorization = new("Bearer", "serve-key");
         var upload = await http.PostAsync("files", Files.FilesApiTests.Multipart(BatchTestEnvironment.ChatLines(2), "a.jsonl", "batch"));
         var tooLarge = await http.PostAsync("files", Files.FilesApiTests.Multipart(new string('x', 2 << 20), "big.jsonl", "batch"));
         var health = await new HttpClient().GetAsync(new Uri(new Uri(address), "/health"));
-        ctrlC.Cancel();
-        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        var exitCode = await serve.StopAsync();
 
         Assert.StartsWith("http://127.0.0.1:", address, StringComparison.Ordinal);
         Assert.EndsWith("/v1", address, StringComparison.Ordinal);
-        Assert.DoesNotContain("serve-key", stderr.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("serve-key", serve.Error.Text, StringComparison.Ordinal);
         Assert.Equal(200, (int)upload.StatusCode);
         Assert.Equal(System.Text.Json.JsonValueKind.Number, (await JsonAsync(upload)).GetProperty("expires_at").ValueKind);
         Assert.Equal(413, (int)tooLarge.StatusCode);
         Assert.Equal(200, (int)health.StatusCode);
         Assert.Equal(ExitCodes.Success, exitCode);
-        Assert.Contains("stopping; unfinished batches resume at the next start", stderr.Text, StringComparison.Ordinal);
+        Assert.Contains("stopping; unfinished batches resume at the next start", serve.Error.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithoutUrls_ListensOnLoopbackOnly()
+    {
+        using var interruption = Interruption.From(CancellationToken.None);
+        var serve = ServeCommand.Create(CliContext.ForWriters(TextWriter.Null, TextWriter.Null, isTerminal: false, interruption));
+
+        var urls = serve.Parse([]).GetValue<string>("--urls")!;
+
+        Assert.Equal(LocalBatchServer.DefaultUrls, urls);
+        Assert.All(urls.Split(';'), url => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(new Uri(url).Host)), url));
     }
 
     [Theory]
@@ -86,77 +90,4 @@ public sealed partial class ServeCommandTests
 
     [GeneratedRegex(@"http://127\.0\.0\.1:[0-9]+/v1")]
     private static partial Regex AddressPattern();
-
-    /// <summary>A writer whose text can be waited for.</summary>
-    private sealed class SignallingWriter : StringWriter
-    {
-        private readonly Lock _gate = new();
-        private readonly List<(string Text, TaskCompletionSource<string> Signal)> _waiters = [];
-
-        public string Text
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return ToString();
-                }
-            }
-        }
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-                Signal();
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-                Signal();
-            }
-        }
-
-        public override Task WriteLineAsync(string? value)
-        {
-            lock (_gate)
-            {
-                base.Write(value + NewLine);
-                Signal();
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public Task<string> WaitForAsync(string text)
-        {
-            var signal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_gate)
-            {
-                _waiters.Add((text, signal));
-                Signal();
-            }
-
-            return signal.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        private void Signal()
-        {
-            var all = ToString();
-            foreach (var (text, signal) in _waiters)
-            {
-                if (all.Contains(text, StringComparison.Ordinal))
-                {
-                    signal.TrySetResult(all);
-                }
-            }
-        }
-    }
 }

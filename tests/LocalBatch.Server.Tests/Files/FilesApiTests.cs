@@ -119,6 +119,20 @@ public sealed class FilesApiTests
     }
 
     [Fact]
+    public async Task UploadFile_NameWithFolders_KeepsTheNameOnlyAndStaysInTheStore()
+    {
+        await using var env = await ServeAsync();
+
+        var response = await env.Http.PostAsync("/v1/files", Multipart(ChatLines(1), "../../outside\\evil.jsonl", "batch"));
+        var file = await JsonAsync(response);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("evil.jsonl", file.GetProperty("filename").GetString());
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(env.Env.StoreDirectory, "files")).Length);
+        Assert.False(File.Exists(Path.Combine(env.Env.StoreDirectory, "..", "outside", "evil.jsonl")));
+    }
+
+    [Fact]
     public async Task UploadFile_OverTheConfiguredLimit_Is413AndKeepsNothing()
     {
         await using var env = await ServeAsync(o => o.MaxUploadSize = 1024);

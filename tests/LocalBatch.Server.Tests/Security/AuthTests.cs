@@ -1,6 +1,9 @@
 using System.Text;
 using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Files;
+using LocalBatch.Server.Tests.Support;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using static LocalBatch.Server.Tests.Support.ServerTestEnvironment;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
@@ -12,34 +15,51 @@ public sealed class AuthTests
     private const string ClientKey = "client-secret-1f2e3d";
     private const string GatewayKey = "gateway-secret-9a8b7c";
 
-    [Theory]
-    [InlineData("GET", "/v1/files", null)]
-    [InlineData("POST", "/v1/files", null)]
-    [InlineData("GET", "/v1/files/file-0123456789abcdef0123456789abcdef/content", null)]
-    [InlineData("POST", "/v1/batches", null)]
-    [InlineData("GET", "/v1/batches", "Bearer wrong-key")]
-    [InlineData("GET", "/v1/batches/batch_0123abcd/results", "Bearer wrong-key")]
-    [InlineData("POST", "/v1/chat/completions", null)]
-    [InlineData("GET", "/v1/models", "Bearer wrong-key")]
-    [InlineData("GET", "/props", $"Basic {ClientKey}")]
-    [InlineData("GET", "/no/such/route", ClientKey)]
-    public async Task KeySet_EveryRouteButHealth_Is401WithoutTheBearerKey(string method, string path, string? authorization)
+    /// <summary>
+    /// Every route the server maps (read from its endpoints, so that a new one is tried too), with every method it takes,
+    /// and for the proxy's catch-all a sample of gateway paths and methods: without the bearer key, or with a wrong one,
+    /// each is a 401 that reaches nothing; with it, none is.
+    /// </summary>
+    [Fact]
+    public async Task KeySet_EveryMappedRouteButHealth_NeedsTheBearerKey()
     {
-        await using var env = await ServeAsync(o => o.ApiKey = ClientKey);
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (authorization is not null)
+        await using var env = await ServeAsync(o => (o.ApiKey, o.GatewayApiKey) = (ClientKey, GatewayKey), clientKey: ClientKey);
+        env.Gateway.Options.ApiKey = GatewayKey;
+        var job = await env.RunBatchAsync(ChatLines(2));
+        var samples = new Dictionary<string, string> { ["fileId"] = (await env.UploadAsync(ChatLines(1))).Id, ["batchId"] = job.Id };
+        var requests = MappedRequests(env, samples);
+        string?[] refused = [null, "Bearer wrong-key", $"Basic {ClientKey}", ClientKey, $"Bearer {ClientKey}x", $"Bearer {GatewayKey}", "Bearer"];
+        var sentBefore = env.Gateway.Counters.TotalRequests;
+        using var http = new HttpClient { BaseAddress = env.Server.BaseAddress };
+
+        foreach (var (method, path, _) in requests)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            foreach (var authorization in refused)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (authorization is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                }
+
+                var response = await http.SendAsync(request);
+
+                Assert.True((int)response.StatusCode == 401, $"{method} {path} with '{authorization}': {(int)response.StatusCode}");
+                if (method != "HEAD")
+                {
+                    Assert.Equal("invalid_api_key", (await ErrorAsync(response, 401)).GetProperty("code").GetString());
+                }
+            }
         }
 
-        using var http = new HttpClient { BaseAddress = env.Server.BaseAddress };
-        var response = await http.SendAsync(request);
+        Assert.Equal(sentBefore, env.Gateway.Counters.TotalRequests);
+        foreach (var (method, path, _) in requests.OrderBy(request => request.Method == "DELETE"))
+        {
+            var response = await env.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.True((int)response.StatusCode != 401, $"{method} {path} with the key: 401");
+        }
 
-        var error = await ErrorAsync(response, 401);
-        Assert.Equal("invalid_api_key", error.GetProperty("code").GetString());
-        Assert.DoesNotContain(ClientKey, error.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong-key", error.ToString(), StringComparison.Ordinal);
-        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+        Assert.Equal(10, requests.Count(request => !request.Proxied)); // files: upload, list, get, content, delete; batches: create, list, get, cancel, results
     }
 
     [Fact]
@@ -116,5 +136,28 @@ public sealed class AuthTests
             var text = File.ReadAllText(path);
             Assert.All(secrets, secret => Assert.DoesNotContain(secret, text, StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// A request for every method of every route the server maps, its parameters filled from <paramref name="samples"/>;
+    /// the catch-all that proxies to the gateway gets a sample of paths (and of methods, as it takes any).
+    /// </summary>
+    private static List<(string Method, string Path, bool Proxied)> MappedRequests(ServerTestEnvironment env, Dictionary<string, string> samples)
+    {
+        string[] anyMethod = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+        string[] proxied = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/props", "/tokenize", "/slots", "/metrics", "/no/such/route", "/health/", "/v1/health", "/v1/files/x/y/z"];
+        var requests = new List<(string, string, bool)>();
+        foreach (var endpoint in env.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? anyMethod;
+            var pattern = endpoint.RoutePattern;
+            var catchAll = pattern.Parameters.Any(parameter => parameter.IsCatchAll);
+            var paths = catchAll
+                ? proxied
+                : [pattern.Parameters.Aggregate(pattern.RawText!, (path, parameter) => path.Replace($"{{{parameter.Name}}}", samples.TryGetValue(parameter.Name, out var value) ? value : throw new InvalidOperationException($"No sample value for the route parameter {{{parameter.Name}}} of {pattern.RawText}."), StringComparison.Ordinal))];
+            requests.AddRange(methods.SelectMany(method => paths.Select(path => (method, path, catchAll))));
+        }
+
+        return requests;
     }
 }

@@ -15,6 +15,7 @@ namespace LocalBatch.Server.Batches.Internal;
 internal static class BatchEndpoints
 {
     private const string BatchPurpose = "batch";
+    private static readonly BatchCreateOptions s_accepted = new();
 
     public static void Map(IEndpointRouteBuilder api)
     {
@@ -51,7 +52,7 @@ internal static class BatchEndpoints
         }
         catch (ArgumentException ex)
         {
-            throw ApiError.BadRequest(FirstSentence(ex.Message), ex.ParamName == "endpoint" ? "endpoint" : null).ToException();
+            throw ApiError.BadRequest(FirstSentence(ex.Message), ParamOf(ex, request)).ToException();
         }
         catch (FileNotFoundException)
         {
@@ -128,6 +129,16 @@ internal static class BatchEndpoints
             throw ApiError.NotFound($"No batch found with id '{batchId}'.", "batch_id").ToException();
         }
     }
+
+    /// <summary>
+    /// The parameter the manager refused: the endpoint; else the completion window, unless it is the one accepted (the
+    /// default); else the metadata (the input file id is an upload's, whose shape the manager accepts).
+    /// </summary>
+    private static string? ParamOf(ArgumentException exception, CreateBatchRequest request) =>
+        exception.ParamName == "endpoint" ? "endpoint"
+        : request.CompletionWindow != s_accepted.CompletionWindow ? "completion_window"
+        : request.Metadata is not null ? "metadata"
+        : null;
 
     /// <summary>An <see cref="ArgumentException"/>'s message without the " (Parameter 'x')" that .NET appends.</summary>
     private static string FirstSentence(string message)

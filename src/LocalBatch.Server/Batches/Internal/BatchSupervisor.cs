@@ -11,7 +11,8 @@ namespace LocalBatch.Server.Batches.Internal;
 /// Keeps every unfinished batch of the store running for as long as the server runs. At start-up it resumes them
 /// (before the first request); then it watches each batch until it ends. A run that stops because the gateway stayed
 /// unreachable past every retry (the batch is still <c>in_progress</c>) is resumed as soon as the gateway's
-/// <c>/health</c> answers ready again; one that stopped on a file error is tried again after a growing pause. When the
+/// <c>/health</c> answers ready again; one that stopped because the gateway refused this server's gateway key, or on a
+/// file error, is tried again after a growing pause (one request, not a loop: <c>/health</c> needs no key). When the
 /// server stops, the watching stops and the batches stay unfinished, to resume at the next start.
 /// </summary>
 internal sealed class BatchSupervisor(
@@ -21,7 +22,7 @@ internal sealed class BatchSupervisor(
     TimeProvider time,
     ILogger<BatchSupervisor> logger) : IHostedService, IDisposable
 {
-    private static readonly TimeSpan s_maxFileErrorPause = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan s_maxPause = TimeSpan.FromMinutes(10);
 
     private readonly TimeSpan _retryInterval = options.Value.GatewayRetryInterval;
     private readonly CancellationTokenSource _stopping = new();
@@ -75,7 +76,7 @@ internal sealed class BatchSupervisor(
     private async Task WatchAsync(string batchId)
     {
         var stopping = _stopping.Token;
-        var fileErrors = 0;
+        var stops = 0;
         try
         {
             while (true)
@@ -86,6 +87,12 @@ internal sealed class BatchSupervisor(
                     await batches.WaitAsync(batchId, stopping).ConfigureAwait(false);
                     return;
                 }
+                catch (LocalGatewayException ex) when (ex.StatusCode is 401 or 403)
+                {
+                    var pause = PauseAfter(stops++, stopping);
+                    Log.GatewayRefusedKey(logger, batchId, processor.Client.Endpoint, ex.StatusCode.Value, pause.Length);
+                    await pause.Elapsed.ConfigureAwait(false);
+                }
                 catch (LocalGatewayException ex)
                 {
                     Log.BatchWaitingForGateway(logger, batchId, processor.Client.Endpoint, ex.Message);
@@ -94,9 +101,9 @@ internal sealed class BatchSupervisor(
                 }
                 catch (IOException ex)
                 {
-                    var pause = TimeSpan.FromTicks(Math.Min(s_maxFileErrorPause.Ticks, _retryInterval.Ticks << Math.Min(fileErrors++, 16)));
-                    Log.BatchRunFileError(logger, batchId, pause, ex);
-                    await Task.Delay(pause, time, stopping).ConfigureAwait(false);
+                    var pause = PauseAfter(stops++, stopping);
+                    Log.BatchRunFileError(logger, batchId, pause.Length, ex);
+                    await pause.Elapsed.ConfigureAwait(false);
                 }
             }
         }
@@ -120,6 +127,16 @@ internal sealed class BatchSupervisor(
                 _watched.TryRemove(batchId, out _);
             }
         }
+    }
+
+    /// <summary>
+    /// The pause before a run that stopped is tried again: the retry interval, doubled after each stop, at most ten
+    /// minutes. It starts before it is logged, so that a test's clock moved on after the log line ends it.
+    /// </summary>
+    private (TimeSpan Length, Task Elapsed) PauseAfter(int stops, CancellationToken cancellationToken)
+    {
+        var length = TimeSpan.FromTicks(Math.Min(s_maxPause.Ticks, _retryInterval.Ticks << Math.Min(stops, 16)));
+        return (length, Task.Delay(length, time, cancellationToken));
     }
 
     /// <summary>Asks the gateway's <c>/health</c> every retry interval until it answers ready.</summary>

@@ -46,7 +46,7 @@ internal static class MultipartUpload
         var committed = false;
         try
         {
-            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            while (await ReadAsync(() => reader.ReadNextSectionAsync(cancellationToken), cancellationToken).ConfigureAwait(false) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
                     || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
@@ -103,11 +103,6 @@ internal static class MultipartUpload
         {
             throw (ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(maxFileBytes) : ApiErrorFilter.FromKestrel(ex)).ToException();
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
-        {
-            // A body cut short, a missing final boundary, headers over the limits: the multipart body is not whole.
-            throw ApiError.BadRequest($"The multipart/form-data body could not be read: {ex.Message}").ToException();
-        }
         finally
         {
             if (!committed && uploadPath is not null)
@@ -140,7 +135,7 @@ internal static class MultipartUpload
         {
             long total = 0;
             int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await ReadAsync(() => source.ReadAsync(buffer, cancellationToken), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 total += read;
                 if (total > limit)
@@ -158,6 +153,25 @@ internal static class MultipartUpload
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// Reads the request: a body cut short, a missing final boundary, headers over the limits — a multipart body that is
+    /// not whole — is the client's 400. (An error writing the store is the server's; it is not caught here.)
+    /// </summary>
+    private static async Task<T> ReadAsync<T>(Func<ValueTask<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException && ex is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw ApiError.BadRequest($"The multipart/form-data body could not be read: {ex.Message}").ToException();
+        }
+    }
+
+    private static Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken) =>
+        ReadAsync(() => new ValueTask<T>(read()), cancellationToken);
 
     private static async Task<string> ReadFieldAsync(Stream body, string name, CancellationToken cancellationToken)
     {

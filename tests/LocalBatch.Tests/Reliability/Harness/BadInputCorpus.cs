@@ -24,8 +24,7 @@ internal static class BadInputCorpus
     /// <summary>Gets the corpus folder copied beside this assembly.</summary>
     public static string Folder => Path.Combine(AppContext.BaseDirectory, "Corpus");
 
-    public static IReadOnlyList<string> Names() =>
-        [.. Directory.GetFiles(Folder, "*.case").Select(path => Path.GetFileNameWithoutExtension(path)!).Order(StringComparer.Ordinal)];
+    public static IReadOnlyList<string> Names() => CaseFile.Names(Folder);
 
     /// <summary>Runs one case; the result lists every way it differed from what its file expects (none when it passed).</summary>
     /// <param name="name">The case, such as <c>08-empty-file</c>.</param>
@@ -146,24 +145,17 @@ internal static class BadInputCorpus
     {
         public static Spec Read(string path)
         {
-            var lines = File.ReadAllLines(path);
-            var values = lines
-                .Where(line => line.Contains(':', StringComparison.Ordinal) && !line.StartsWith('#'))
-                .Select(line => (Key: line[..line.IndexOf(':', StringComparison.Ordinal)].Trim(), Value: line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
-                .ToList();
-            string? One(string key) => values.LastOrDefault(pair => pair.Key == key).Value;
-            List<string> All(string key) => [.. values.Where(pair => pair.Key == key).Select(pair => pair.Value)];
-            int? Number(string key) => One(key) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : null;
+            var file = CaseFile.Read(path);
             return new Spec(
-                lines.FirstOrDefault(line => line.StartsWith('#'))?.TrimStart('#', ' ') ?? string.Empty,
-                (One("args") ?? "run {input}").Split(' ', StringSplitOptions.RemoveEmptyEntries),
-                One("input") ?? "file",
-                Number("exit") ?? throw new InvalidDataException($"{path} has no exit: line."),
-                Number("exit-as-root"),
-                All("stderr"),
-                All("stderr-unless-root"),
-                Number("sent"),
-                All("creates"));
+                file.Description,
+                (file.One("args") ?? "run {input}").Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                file.One("input") ?? "file",
+                int.Parse(file.Required("exit"), CultureInfo.InvariantCulture),
+                file.Number("exit-as-root"),
+                file.All("stderr"),
+                file.All("stderr-unless-root"),
+                file.Number("sent"),
+                file.All("creates"));
         }
     }
 }

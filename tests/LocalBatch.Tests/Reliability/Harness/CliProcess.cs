@@ -10,12 +10,18 @@ namespace LocalBatch.Tests.Reliability.Harness;
 internal sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _error;
+    private readonly StringBuilder _error = new();
+    private readonly StringBuilder _output = new();
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Line)> _errorWaiters = [];
 
-    private CliProcess(Process process, StringBuilder error)
+    private CliProcess(Process process)
     {
         _process = process;
-        _error = error;
+        process.ErrorDataReceived += (_, e) => Append(_error, e.Data, _errorWaiters);
+        process.OutputDataReceived += (_, e) => Append(_output, e.Data, waiters: null);
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
         Exited = WaitForExitAsync(process);
     }
 
@@ -26,16 +32,10 @@ internal sealed class CliProcess : IDisposable
     public Task<int> Exited { get; }
 
     /// <summary>Gets what the process wrote to stderr so far.</summary>
-    public string Error
-    {
-        get
-        {
-            lock (_error)
-            {
-                return _error.ToString();
-            }
-        }
-    }
+    public string Error => Read(_error);
+
+    /// <summary>Gets what the process wrote to stdout so far.</summary>
+    public string Output => Read(_output);
 
     /// <summary>Starts <c>localbatch</c> with the arguments, without the LOCALBATCH_* variables of this process.</summary>
     /// <param name="args">The command line.</param>
@@ -72,28 +72,37 @@ internal sealed class CliProcess : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "LOCALBATCH_ENDPOINT", "LOCALBATCH_API_KEY" })
+        foreach (var name in new[] { "LOCALBATCH_ENDPOINT", "LOCALBATCH_API_KEY", "LOCALBATCH_SERVE_API_KEY" })
         {
             start.Environment.Remove(name);
         }
 
-        var process = new Process { StartInfo = start };
-        var error = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
+        return new CliProcess(new Process { StartInfo = start });
+    }
+
+    /// <summary>
+    /// Waits until the process writes a stderr line that <paramref name="match"/> accepts (or has written one) and
+    /// returns it; throws when the process ends first, or after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<string> WaitForErrorLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var line = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_error)
         {
-            if (e.Data is not null)
+            if (_error.ToString().Split(Environment.NewLine).FirstOrDefault(match) is { } written)
             {
-                lock (error)
-                {
-                    error.AppendLine(e.Data);
-                }
+                return written;
             }
-        };
-        process.OutputDataReceived += static (_, _) => { };
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return new CliProcess(process, error);
+
+            _errorWaiters.Add((match, line));
+        }
+
+        if (await Task.WhenAny(line.Task, Exited).WaitAsync(timeout) != line.Task)
+        {
+            throw new InvalidOperationException($"localbatch ended (exit code {await Exited}) before writing the line waited for: {Error}");
+        }
+
+        return await line.Task;
     }
 
     /// <summary>Runs <c>localbatch</c> to its end (within <paramref name="timeout"/>, else it is killed and this throws).</summary>
@@ -137,6 +146,34 @@ internal sealed class CliProcess : IDisposable
     }
 
     public void Dispose() => _process.Dispose();
+
+    private static string Read(StringBuilder text)
+    {
+        lock (text)
+        {
+            return text.ToString();
+        }
+    }
+
+    private static void Append(StringBuilder text, string? line, List<(Func<string, bool> Match, TaskCompletionSource<string> Line)>? waiters)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (text)
+        {
+            text.AppendLine(line);
+            foreach (var waiter in waiters ?? [])
+            {
+                if (waiter.Match(line))
+                {
+                    waiter.Line.TrySetResult(line);
+                }
+            }
+        }
+    }
 
     private static async Task<int> WaitForExitAsync(Process process)
     {

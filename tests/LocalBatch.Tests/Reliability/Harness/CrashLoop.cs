@@ -113,11 +113,14 @@ internal sealed class CrashLoop(SimulatedGateway gateway, IReadOnlyList<string> 
         return killed;
     }
 
-    private async Task WaitForRequestsOrExitAsync(CliProcess cli, int more)
+    /// <summary>Waits until the gateway has seen <paramref name="more"/> more requests, or the process has ended.</summary>
+    public static async Task WaitForRequestsOrExitAsync(SimulatedGateway gateway, CliProcess cli, int more)
     {
         using var stop = new CancellationTokenSource();
         var reached = gateway.WaitForRequestsAsync(gateway.Counters.TotalRequests + more, stop.Token);
         await Task.WhenAny(reached, cli.Exited).WaitAsync(RunTimeout);
         await stop.CancelAsync();
     }
+
+    private Task WaitForRequestsOrExitAsync(CliProcess cli, int more) => WaitForRequestsOrExitAsync(gateway, cli, more);
 }

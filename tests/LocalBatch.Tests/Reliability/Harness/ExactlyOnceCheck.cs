@@ -16,13 +16,17 @@ internal sealed record ExactlyOnceCheck(int Expected, int OutputLines, int Error
     public IReadOnlyList<(string CustomId, int? Status, string? Code)> Errors { get; init; } = [];
 
     /// <summary>Reads both files (a missing one is empty) and checks them against <paramref name="expectedIds"/>.</summary>
-    public static ExactlyOnceCheck Of(IReadOnlyCollection<string> expectedIds, string outputPath, string errorPath)
+    public static ExactlyOnceCheck Of(IReadOnlyCollection<string> expectedIds, string outputPath, string errorPath) =>
+        Of(expectedIds, ReadOrEmpty(outputPath), ReadOrEmpty(errorPath));
+
+    /// <summary>Checks the contents of both files (as downloaded, say) against <paramref name="expectedIds"/>.</summary>
+    public static ExactlyOnceCheck Of(IReadOnlyCollection<string> expectedIds, byte[] output, byte[] errors)
     {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var bad = 0;
-        var errors = new List<(string, int?, string?)>();
-        var outputLines = Read(outputPath, null);
-        var errorLines = Read(errorPath, errors);
+        var errorList = new List<(string, int?, string?)>();
+        var outputLines = Read(output, null);
+        var errorLines = Read(errors, errorList);
         var expected = expectedIds.ToHashSet(StringComparer.Ordinal);
         return new ExactlyOnceCheck(
             expected.Count,
@@ -33,17 +37,11 @@ internal sealed record ExactlyOnceCheck(int Expected, int OutputLines, int Error
             Unknown: seen.Keys.Count(id => !expected.Contains(id)),
             BadLines: bad)
         {
-            Errors = errors,
+            Errors = errorList,
         };
 
-        int Read(string path, List<(string, int?, string?)>? errorList)
+        int Read(byte[] bytes, List<(string, int?, string?)>? errors)
         {
-            if (!File.Exists(path))
-            {
-                return 0;
-            }
-
-            var bytes = File.ReadAllBytes(path);
             if (bytes.Length > 0 && bytes[^1] != (byte)'\n')
             {
                 bad++; // a last line without its end: torn
@@ -59,7 +57,7 @@ internal sealed record ExactlyOnceCheck(int Expected, int OutputLines, int Error
                     var root = json.RootElement;
                     var id = root.GetProperty("custom_id").GetString()!;
                     seen[id] = seen.GetValueOrDefault(id) + 1;
-                    errorList?.Add((
+                    errors?.Add((
                         id,
                         root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object ? response.GetProperty("status_code").GetInt32() : null,
                         root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? error.GetProperty("code").GetString() : null));
@@ -76,4 +74,6 @@ internal sealed record ExactlyOnceCheck(int Expected, int OutputLines, int Error
 
     public override string ToString() =>
         $"{Expected} custom_ids: {OutputLines} output and {ErrorLines} error lines; lost {Lost}, doubled {Doubled}, unknown {Unknown}, bad lines {BadLines}";
+
+    private static byte[] ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllBytes(path) : [];
 }
