@@ -8,10 +8,11 @@ namespace LocalBatch.Benchmarks;
 /// <summary>
 /// The reliability tests at a larger size, with their figures written to <c>docs/RELIABILITY.md</c>: a fault soak
 /// through a batch job, <c>localbatch run</c> killed (SIGKILL) at many points and run again, a store that fills up,
-/// and every case of the bad input corpus. Each part checks that every custom_id is answered exactly once (lost 0,
+/// every case of the bad input corpus; then <c>localbatch serve</c> killed at many points of a batch and started again,
+/// and every case of serve's HTTP bad input corpus. Each part checks that every custom_id is answered exactly once (lost 0,
 /// doubled 0) or that the bad input gave what its case expects; the process exits 1 when any check fails.
 /// </summary>
-internal static class ReliabilityBenchmark
+internal static partial class ReliabilityBenchmark
 {
     public static async Task<bool> RunAsync(int requests, int kills, string reportPath)
     {
@@ -41,6 +42,12 @@ internal static class ReliabilityBenchmark
             }
 
             report.Corpus(outcomes);
+
+            Console.WriteLine($"serve, crash and resume: {kills} kills …");
+            report.ServeCrash(await RunServeCrashLoopAsync(kills, Path.Combine(work, "serve")));
+
+            Console.WriteLine("serve, bad input corpus …");
+            report.ServeCorpus(await RunServeCorpusAsync());
         }
         finally
         {
@@ -148,7 +155,7 @@ internal static class ReliabilityBenchmark
     }
 
     /// <summary>The figures, as markdown.</summary>
-    private sealed class Report
+    private sealed partial class Report
     {
         private readonly StringBuilder _body = new();
         private readonly List<(string Part, ExactlyOnceCheck Check)> _checks = [];
@@ -258,7 +265,7 @@ internal static class ReliabilityBenchmark
             var head = new StringBuilder();
             head.AppendLine("# Reliability");
             head.AppendLine();
-            head.AppendLine(CultureInfo.InvariantCulture, $"Produced by `dotnet run -c Release --project bench/LocalBatch.Benchmarks reliability {requests} {kills}` on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}. The test suite runs the same harness smaller (`tests/LocalBatch.Tests/Reliability/`).");
+            head.AppendLine(CultureInfo.InvariantCulture, $"Produced by `dotnet run -c Release --project bench/LocalBatch.Benchmarks reliability {requests} {kills}` on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}. The test suite runs the same harness smaller (`tests/LocalBatch.Tests/Reliability/`, `tests/LocalBatch.Server.Tests/Reliability/`).");
             head.AppendLine();
             head.AppendLine("| | lost | doubled |");
             head.AppendLine("|---|---|---|");
