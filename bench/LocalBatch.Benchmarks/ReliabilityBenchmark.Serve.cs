@@ -1,6 +1,5 @@
 using System.Text;
 using LocalBatch.Server.Tests.Reliability.Harness;
-using LocalBatch.Testing;
 using LocalBatch.Tests.Reliability.Harness;
 
 namespace LocalBatch.Benchmarks;
@@ -18,14 +17,7 @@ internal static partial class ReliabilityBenchmark
     {
         const int Lines = 2_000;
         const int FailEvery = 50;
-        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
-        {
-            Slots = 4,
-            Latency = TimeSpan.FromMilliseconds(2),
-            FaultSelector = request => request.Body?.ToJsonString().Contains("FAIL", StringComparison.Ordinal) == true
-                ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "refused for good" }
-                : null,
-        });
+        await using var gateway = await StartGatewayAsync();
         var state = Path.Combine(directory, "state");
         var loop = new ServeCrashLoop(gateway, ["--gateway", gateway.Endpoint.ToString(), "--state-dir", state], state);
         var input = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, Lines).Select(i =>

@@ -66,14 +66,7 @@ internal static partial class ReliabilityBenchmark
         const int Lines = 5_000;
         const int FailEvery = 50;
         Directory.CreateDirectory(directory);
-        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
-        {
-            Slots = 4,
-            Latency = TimeSpan.FromMilliseconds(2),
-            FaultSelector = request => request.Body?.ToJsonString().Contains("FAIL", StringComparison.Ordinal) == true
-                ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "refused for good" }
-                : null,
-        });
+        await using var gateway = await StartGatewayAsync();
         var input = Path.Combine(directory, "jobs.jsonl");
         await File.WriteAllLinesAsync(input, Enumerable.Range(1, Lines).Select(i =>
             $$$"""{"custom_id":"req-{{{i}}}","method":"POST","url":"/v1/completions","body":{"prompt":"{{{(i % FailEvery == 0 ? "FAIL" : "prompt")}}} {{{i}}}","max_tokens":4}}"""));
@@ -121,6 +114,16 @@ internal static partial class ReliabilityBenchmark
             bigCheck,
             Lines / FailEvery);
     }
+
+    /// <summary>The gateway of the crash loops: 4 slots, 2 ms an answer, a prompt holding FAIL refused for good (400).</summary>
+    private static Task<SimulatedGateway> StartGatewayAsync() => SimulatedGateway.StartAsync(new SimulatedGatewayOptions
+    {
+        Slots = 4,
+        Latency = TimeSpan.FromMilliseconds(2),
+        FaultSelector = request => request.Body?.ToJsonString().Contains("FAIL", StringComparison.Ordinal) == true
+            ? new SimulatedFault(SimulatedFaultKind.BadRequest) { Message = "refused for good" }
+            : null,
+    });
 
     /// <summary>The store on a small tmpfs (or, without root, a file-size limit): full while validating, then mid-run, then room.</summary>
     private static async Task<DiskFigures> RunFullDiskAsync(string directory)
