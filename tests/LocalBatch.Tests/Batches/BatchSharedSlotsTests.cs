@@ -1,4 +1,5 @@
 using LocalBatch.Batches;
+using LocalBatch.Tests.Support;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -16,7 +17,7 @@ public sealed class BatchSharedSlotsTests
         await env.Gateway.WaitForInFlightAsync(3);
 
         var small = await manager.CreateAsync(ToStream(ChatLines(12, i => $"small {i}")));
-        await WhenSmallWaitsAsync(env.Processor.Client);
+        await Eventually.HoldsAsync(() => env.Processor.Client.Pool.Waiting >= 3, "the small batch never waited for a slot");
         env.Gateway.Resume();
         small = await manager.WaitAsync(small.Id);
         big = await manager.WaitAsync(big.Id);
@@ -32,16 +33,5 @@ public sealed class BatchSharedSlotsTests
         // one's turns. Starving it would be close to 300.
         Assert.InRange(bigBeforeIt, 3, 3 + (2 * 12));
         Assert.Equal(3, env.Gateway.Counters.PeakInFlight);
-    }
-
-    /// <summary>Waits, a bounded while, until the small batch's requests wait for the shared slots the big one holds.</summary>
-    private static async Task WhenSmallWaitsAsync(LocalGatewayClient client)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while (client.Pool.Waiting < 3)
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the small batch never waited for a slot");
-            await Task.Delay(1);
-        }
     }
 }

@@ -1,5 +1,6 @@
 using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
+using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -100,12 +101,12 @@ public sealed class EndpointPoolTests : IDisposable
         pool.Complete(onA, AttemptOutcome.Unreachable);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        await Until(() => _probes.Count == 1);
+        await Eventually.HoldsAsync(() => _probes.Count == 1);
         Assert.False(pool.Snapshot()[0].InRotation);
 
         _healthy.Add("a");
         _time.Advance(TimeSpan.FromSeconds(2)); // the pause doubles
-        await Until(() => pool.Snapshot()[0].InRotation);
+        await Eventually.HoldsAsync(() => pool.Snapshot()[0].InRotation);
 
         Assert.Equal(2, _probes.Count);
         Assert.Equal("a", (await pool.AcquireAsync(null, null, CancellationToken.None)).Endpoint.Host);
@@ -213,17 +214,6 @@ public sealed class EndpointPoolTests : IDisposable
             {
                 pool.Complete(other, AttemptOutcome.Answered);
             }
-        }
-    }
-
-    /// <summary>Waits, a bounded while, for what a probe in the background does once the fake clock moved.</summary>
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the state was never reached");
-            await Task.Delay(1);
         }
     }
 }

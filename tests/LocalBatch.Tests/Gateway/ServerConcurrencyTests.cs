@@ -45,7 +45,7 @@ public sealed class ServerConcurrencyTests
         Assert.Equal(20, await processor.GetConcurrencyAsync());
         Assert.False(client.Pool.Snapshot()[0].InRotation);
         down = false;
-        await Until(() => client.Pool.Snapshot()[0].InRotation);
+        await Eventually.HoldsAsync(() => client.Pool.Snapshot()[0].InRotation);
 
         Assert.Equal(6, await processor.GetConcurrencyAsync());
         Assert.Equal(6, client.Pool.Snapshot()[0].Limit);
@@ -90,16 +90,5 @@ public sealed class ServerConcurrencyTests
 
         Assert.Equal(30, await processor.GetConcurrencyAsync());
         Assert.Equal(0, mock.GetMatchCount(props));
-    }
-
-    /// <summary>Waits, a bounded while, for a state the client reaches on its own (a probe in the background).</summary>
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the state was never reached");
-            await Task.Delay(1);
-        }
     }
 }

@@ -62,11 +62,11 @@ public sealed class SeveralServersTests : IAsyncDisposable
 
             // Its four requests die with their connections; they and everything after go to the other server.
             await servers[1].StopListeningAsync();
-            await WaitUntilAsync(() => !processor.Client.Pool.Snapshot()[1].InRotation);
+            await Eventually.HoldsAsync(() => !processor.Client.Pool.Snapshot()[1].InRotation, timeout: TimeSpan.FromSeconds(20));
             var beforeRestart = servers[0].Counters.GetRequests(BatchTestEnvironment.Chat);
             await servers[1].StartListeningAsync();
             servers[1].Resume();
-            await WaitUntilAsync(() => processor.Client.Pool.Snapshot()[1].InRotation);
+            await Eventually.HoldsAsync(() => processor.Client.Pool.Snapshot()[1].InRotation, timeout: TimeSpan.FromSeconds(20));
             job = await manager.WaitAsync(job.Id);
 
             Assert.Equal((BatchStatus.Completed, 300, 0), (job.Status, job.RequestCounts.Completed, job.RequestCounts.Failed));
@@ -174,16 +174,6 @@ public sealed class SeveralServersTests : IAsyncDisposable
         };
         configure?.Invoke(options);
         return options;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (20 * TimeProvider.System.TimestampFrequency);
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "the state was never reached");
-            await Task.Delay(1);
-        }
     }
 
     private async Task<IReadOnlyList<SimulatedGateway>> StartAsync(params int[] slots)
