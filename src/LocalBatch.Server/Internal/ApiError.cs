@@ -30,6 +30,8 @@ internal sealed record ApiError(int StatusCode, string Message, string Type = Ap
     public static ApiError TooLarge(string message, string? param = null) =>
         new(StatusCodes.Status413PayloadTooLarge, message, InvalidRequest, param, "request_too_large");
 
+    public static ApiError BodyTooLarge() => TooLarge("The request body is larger than this server accepts.");
+
     public static ApiError InsufficientStorage() =>
         new(StatusCodes.Status507InsufficientStorage, "The server's store is full: what this request would have written was not kept. Free some space on the server's disk and try again.", Server, Code: "insufficient_storage");
 

@@ -52,6 +52,6 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
 
     /// <summary>The answer to a request Kestrel refused while it was read (a body too large, too slow, or cut short).</summary>
     public static ApiError FromKestrel(BadHttpRequestException exception) => exception.StatusCode == StatusCodes.Status413PayloadTooLarge
-        ? ApiError.TooLarge("The request body is larger than this server accepts.")
+        ? ApiError.BodyTooLarge()
         : new ApiError(exception.StatusCode, $"The request could not be read: {exception.Message}");
 }

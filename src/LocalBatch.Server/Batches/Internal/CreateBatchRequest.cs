@@ -16,20 +16,28 @@ namespace LocalBatch.Server.Batches.Internal;
 /// <param name="Metadata">The metadata, if any.</param>
 internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, string CompletionWindow, IReadOnlyDictionary<string, string>? Metadata)
 {
-    private const long MaxBodyBytes = 1024 * 1024;
+    private const int MaxBodyBytes = 1024 * 1024;
 
-    /// <exception cref="ApiErrorException">The body is not JSON, not an object, or a field is missing or of the wrong type.</exception>
+    /// <summary>
+    /// A body over <see cref="MaxBodyBytes"/> is still read, and dropped, up to this size before the 413 is answered: a
+    /// client that is still sending it (the OpenAI SDKs do not wait for <c>100 Continue</c>) then reads the answer
+    /// instead of losing its connection mid-send. A larger one is cut off by Kestrel.
+    /// </summary>
+    private const long MaxDrainedBytes = 16L * MaxBodyBytes;
+
+    /// <exception cref="ApiErrorException">The body is too large, not JSON, not an object, or a field is missing or of the wrong type.</exception>
     public static async Task<CreateBatchRequest> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
-            bodyLimit.MaxRequestBodySize = MaxBodyBytes;
+            bodyLimit.MaxRequestBodySize = MaxDrainedBytes;
         }
 
+        var bytes = await ReadBodyAsync(request.Body, cancellationToken).ConfigureAwait(false);
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException ex)
         {
@@ -50,6 +58,26 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
                 RequiredString(body, "completion_window"),
                 ReadMetadata(body));
         }
+    }
+
+    /// <summary>The whole body, when it is at most <see cref="MaxBodyBytes"/>; else the rest is drained and a 413 thrown.</summary>
+    private static async Task<byte[]> ReadBodyAsync(Stream source, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (body.Length + read > MaxBodyBytes)
+            {
+                await source.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                throw ApiError.BodyTooLarge().ToException();
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        return body.ToArray();
     }
 
     private static string RequiredString(JsonElement body, string name)
