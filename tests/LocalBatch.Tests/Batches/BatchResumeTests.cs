@@ -1,5 +1,7 @@
 using System.Text.Json;
 using LocalBatch.Batches;
+using LocalBatch.Batches.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -145,6 +147,36 @@ public sealed class BatchResumeTests
 
         Assert.Equal(BatchStatus.Completed, job.Status);
         Assert.Equal(sentBefore + 3, env.ChatRequests);
+    }
+
+    [Fact]
+    public async Task TryStart_TwiceAtOnceInOneProcess_TheSecondJoinsTheFirstsRunner_RatherThanTakeTheBatchForRunElsewhere()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(1);
+        string id;
+        await using (var first = env.CreateManager())
+        {
+            id = (await first.CreateAsync(ToStream(ChatLines(3)))).Id;
+            await env.WaitForPauseAsync();
+        }
+
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        await using var registry = new BatchRunnerRegistry(new BatchStore(env.StoreDirectory), env.Processor, TimeProvider.System, NullLogger.Instance);
+
+        // The first holds the run lock while it reads the state; the second asks meanwhile (a waiter and serve's
+        // supervisor did: the waiter took the batch for one run by another process and waited for a tick of a clock
+        // that a test never moved).
+        var firstStart = registry.TryStartAsync(id, heldLock: null, quiet: true);
+        var secondStart = registry.TryStartAsync(id, heldLock: null, quiet: true);
+        var (_, runner) = await firstStart;
+        var (job, joined) = await secondStart;
+
+        Assert.NotNull(runner);
+        Assert.Same(runner, joined);
+        Assert.Equal(id, job?.Id);
+        Assert.Equal(BatchStatus.Completed, (await runner.Completion.WaitAsync(TimeSpan.FromSeconds(30))).Status);
     }
 
     [Fact]

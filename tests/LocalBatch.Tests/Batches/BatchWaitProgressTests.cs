@@ -12,10 +12,16 @@ public sealed class BatchWaitProgressTests
     public async Task WaitAsync_WithProgress_ReportsWhileRunningAndTheFinalCountsLast()
     {
         await using var env = await StartAsync(concurrency: 2);
+        env.PauseAtChatRequest(6);
         await using var manager = env.CreateManager(new BatchJobManagerOptions { ProgressInterval = TimeSpan.FromMilliseconds(1) });
         var progress = new CollectingProgress();
 
-        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(12, i => i == 4 ? "FAIL" : "ok")))).Id, progress);
+        var waiting = manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(12, i => i == 4 ? "FAIL" : "ok")))).Id, progress);
+        await env.WaitForPauseAsync();
+        await progress.WaitForReportAsync(); // one while it runs, however fast the rest goes
+        env.PauseAtChatRequest(0);
+        env.Gateway.Resume();
+        var job = await waiting;
 
         Assert.Equal(BatchStatus.Completed, job.Status);
         var reports = progress.Reports.ToList();

@@ -13,6 +13,11 @@ namespace LocalBatch.Batches.Internal;
 internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, BatchRunner> _running = new(StringComparer.Ordinal);
+
+    // One start at a time: a caller that comes while another holds a batch's run lock but has not added its runner yet
+    // would take the batch for one run by another process, and look again only at its next tick. No wait handle is
+    // ever made, so it needs no disposing (a start waiting on it when the registry is disposed still completes).
+    private readonly SemaphoreSlim _starting = new(1, 1);
     private int _disposed;
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -25,17 +30,33 @@ internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor 
     public bool IsRunning(string batchId) => _running.TryGetValue(batchId, out var runner) && !runner.Completion.IsCompleted;
 
     /// <summary>
-    /// Runs a batch here, unless another process holds it (then no job and no runner). The state is read again once
+    /// Runs a batch here, unless another process holds it (then no job and no runner); a batch this registry runs
+    /// already gives its runner, even to a caller that came while that runner was starting. The state is read again once
     /// the batch is locked, since another process may have moved it on: an ended batch is left as it is (no runner),
     /// and one still <c>validating</c> (its creator stopped midway) ends failed.
     /// </summary>
     /// <param name="batchId">The batch.</param>
     /// <param name="heldLock">The batch's run lock when the caller holds it already (a batch just created).</param>
     /// <param name="quiet">Whether a batch locked elsewhere goes unlogged (a waiter looks every tick).</param>
-    /// <returns>The batch as it now stands and the runner started for it, if one was.</returns>
+    /// <returns>The batch as it now stands and its runner here, if it has one.</returns>
     /// <exception cref="KeyNotFoundException">The batch has no state in the store.</exception>
     /// <exception cref="ObjectDisposedException">The registry was disposed while the runner started (it is stopped again).</exception>
     public async Task<(BatchJob? Job, BatchRunner? Runner)> TryStartAsync(string batchId, FileStream? heldLock, bool quiet)
+    {
+        await _starting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return heldLock is null && _running.TryGetValue(batchId, out var running)
+                ? (running.Current, running)
+                : await StartAsync(batchId, heldLock, quiet).ConfigureAwait(false);
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    private async Task<(BatchJob? Job, BatchRunner? Runner)> StartAsync(string batchId, FileStream? heldLock, bool quiet)
     {
         var runLock = heldLock ?? store.TryLock(batchId);
         if (runLock is null)
