@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Batches.Internal;
+using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
@@ -34,16 +35,7 @@ public sealed class BatchResumeTests
         // a refused request is answered at once even while the gateway is paused.
         await using var env = await StartAsync(concurrency: 1);
         var input = ChatLines(Total, i => i == 7 ? "FAIL 7" : "prompt " + i);
-        env.PauseAtChatRequest(answeredBeforeCrash + 1);
-        string id;
-        await using (var first = env.CreateManager())
-        {
-            id = (await first.CreateAsync(ToStream(input))).Id;
-            await env.WaitForPauseAsync();
-
-            // Disposing stops the batch without cancelling it, as a killed process would leave it.
-            await first.DisposeAsync();
-        }
+        var id = await StopMidRunAsync(env, input, pauseAtRequest: answeredBeforeCrash + 1);
 
         var directory = Path.Combine(env.StoreDirectory, id);
         var state = await ReadStateAsync(directory);
@@ -124,13 +116,7 @@ public sealed class BatchResumeTests
     public async Task ResumeOnStartFalse_UnfinishedBatch_StaysUntilResumeAsync()
     {
         await using var env = await StartAsync(concurrency: 1);
-        env.PauseAtChatRequest(1);
-        string id;
-        await using (var first = env.CreateManager())
-        {
-            id = (await first.CreateAsync(ToStream(ChatLines(3)))).Id;
-            await env.WaitForPauseAsync();
-        }
+        var id = await StopMidRunAsync(env, ChatLines(3), pauseAtRequest: 1);
 
         env.PauseAtChatRequest(0);
         env.Gateway.Resume();
@@ -153,13 +139,7 @@ public sealed class BatchResumeTests
     public async Task TryStart_TwiceAtOnceInOneProcess_TheSecondJoinsTheFirstsRunner_RatherThanTakeTheBatchForRunElsewhere()
     {
         await using var env = await StartAsync(concurrency: 1);
-        env.PauseAtChatRequest(1);
-        string id;
-        await using (var first = env.CreateManager())
-        {
-            id = (await first.CreateAsync(ToStream(ChatLines(3)))).Id;
-            await env.WaitForPauseAsync();
-        }
+        var id = await StopMidRunAsync(env, ChatLines(3), pauseAtRequest: 1);
 
         env.PauseAtChatRequest(0);
         env.Gateway.Resume();
@@ -203,13 +183,7 @@ public sealed class BatchResumeTests
     public async Task WaitAsync_CrashWhileCancelling_ResumesToCancelledWithoutSending()
     {
         await using var env = await StartAsync(concurrency: 1);
-        env.PauseAtChatRequest(2);
-        string id;
-        await using (var first = env.CreateManager())
-        {
-            id = (await first.CreateAsync(ToStream(ChatLines(4)))).Id;
-            await env.WaitForPauseAsync();
-        }
+        var id = await StopMidRunAsync(env, ChatLines(4), pauseAtRequest: 2);
 
         var directory = Path.Combine(env.StoreDirectory, id);
         var state = await ReadStateAsync(directory);
@@ -247,13 +221,7 @@ public sealed class BatchResumeTests
     public async Task ResumeAsync_ResultFileDamagedBeforeEnd_FailsTheRunReleasesTheBatchAndResumesOnceRepaired()
     {
         await using var env = await StartAsync(concurrency: 1);
-        env.PauseAtChatRequest(3);
-        string id;
-        await using (var first = env.CreateManager())
-        {
-            id = (await first.CreateAsync(ToStream(ChatLines(4)))).Id;
-            await env.WaitForPauseAsync();
-        }
+        var id = await StopMidRunAsync(env, ChatLines(4), pauseAtRequest: 3);
 
         var output = Path.Combine(env.StoreDirectory, id, "output.jsonl");
         var answered = File.ReadAllLines(output);
@@ -333,6 +301,20 @@ public sealed class BatchResumeTests
 
     internal static Task WriteStateAsync(string directory, BatchJob job) =>
         File.WriteAllTextAsync(Path.Combine(directory, "batch.json"), JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob));
+
+    /// <summary>
+    /// Creates a batch of <paramref name="lines"/> with a first manager and disposes that manager once the gateway holds
+    /// request <paramref name="pauseAtRequest"/>: the batch is left in progress, as a killed process leaves it (the
+    /// gateway stays paused at that request).
+    /// </summary>
+    private static async Task<string> StopMidRunAsync(BatchTestEnvironment env, string lines, int pauseAtRequest)
+    {
+        env.PauseAtChatRequest(pauseAtRequest);
+        await using var first = env.CreateManager();
+        var id = (await first.CreateAsync(ToStream(lines))).Id;
+        await env.WaitForPauseAsync();
+        return id;
+    }
 
     internal static IEnumerable<string> ReadCustomIds(string path) =>
         File.Exists(path)
