@@ -18,19 +18,12 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
 {
     private const int MaxBodyBytes = 1024 * 1024;
 
-    /// <summary>
-    /// A body over <see cref="MaxBodyBytes"/> is still read, and dropped, up to this size before the 413 is answered: a
-    /// client that is still sending it (the OpenAI SDKs do not wait for <c>100 Continue</c>) then reads the answer
-    /// instead of losing its connection mid-send. A larger one is cut off by Kestrel.
-    /// </summary>
-    private const long MaxDrainedBytes = 16L * MaxBodyBytes;
-
     /// <exception cref="ApiErrorException">The body is too large, not JSON, not an object, or a field is missing or of the wrong type.</exception>
     public static async Task<CreateBatchRequest> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
-            bodyLimit.MaxRequestBodySize = MaxDrainedBytes;
+            bodyLimit.MaxRequestBodySize = MaxBodyBytes + OversizedBody.DrainAllowance;
         }
 
         var bytes = await ReadBodyAsync(request.Body, cancellationToken).ConfigureAwait(false);
@@ -60,7 +53,7 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
         }
     }
 
-    /// <summary>The whole body, when it is at most <see cref="MaxBodyBytes"/>; else the rest is drained and a 413 thrown.</summary>
+    /// <summary>The whole body, when it is at most <see cref="MaxBodyBytes"/>; else the rest is drained (see <see cref="OversizedBody"/>) and a 413 thrown.</summary>
     private static async Task<byte[]> ReadBodyAsync(Stream source, CancellationToken cancellationToken)
     {
         using var body = new MemoryStream();
@@ -70,7 +63,7 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
         {
             if (body.Length + read > MaxBodyBytes)
             {
-                await source.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                await OversizedBody.DrainAsync(source, cancellationToken).ConfigureAwait(false);
                 throw ApiError.BodyTooLarge().ToException();
             }
 

@@ -28,14 +28,15 @@ internal static class MultipartUpload
     public static async Task<FileObject> ReceiveAsync(HttpRequest request, FileStore store, long maxFileBytes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var boundary = ReadBoundary(request.ContentType);
-        if (request.ContentLength > maxFileBytes + FramingAllowance)
-        {
-            throw TooLarge(maxFileBytes).ToException();
-        }
-
+        var limit = maxFileBytes + FramingAllowance;
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
-            bodyLimit.MaxRequestBodySize = maxFileBytes + FramingAllowance;
+            bodyLimit.MaxRequestBodySize = limit + OversizedBody.DrainAllowance;
+        }
+
+        if (request.ContentLength > limit)
+        {
+            throw TooLarge(maxFileBytes).ToException(); // before reading it: the client gets the answer (corpus case 53)
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
@@ -98,6 +99,11 @@ internal static class MultipartUpload
             await store.CommitAsync(uploadPath, file, cancellationToken).ConfigureAwait(false);
             committed = true;
             return file;
+        }
+        catch (ApiErrorException ex) when (ex.Error.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await OversizedBody.DrainAsync(request.Body, cancellationToken).ConfigureAwait(false); // a file part over the limit
+            throw;
         }
         catch (BadHttpRequestException ex)
         {
