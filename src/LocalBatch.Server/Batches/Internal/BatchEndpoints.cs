@@ -50,8 +50,9 @@ internal static class BatchEndpoints
                 new BatchCreateOptions { InputFileId = input.Object.Id, CompletionWindow = request.CompletionWindow, Metadata = request.Metadata },
                 lifetime.ApplicationStopping).ConfigureAwait(false);
         }
-        catch (ArgumentException ex)
+        catch (ArgumentException ex) when (ex.ParamName is "endpoint" or "options")
         {
+            // What the manager says of the arguments themselves; any other ArgumentException is not the client's.
             throw ApiError.BadRequest(FirstSentence(ex.Message), ParamOf(ex, request)).ToException();
         }
         catch (FileNotFoundException)

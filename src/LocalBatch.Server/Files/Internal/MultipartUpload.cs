@@ -65,10 +65,18 @@ internal static class MultipartUpload
                     case "file":
                         fileName = CleanFileName(disposition);
                         var upload = store.CreateUpload(out uploadPath);
-                        await using (upload.ConfigureAwait(false))
+                        try
                         {
-                            bytes = await CopyAsync(section.Body, upload, maxFileBytes, TooLarge(maxFileBytes), cancellationToken).ConfigureAwait(false);
-                            upload.Flush(flushToDisk: true);
+                            await using (upload.ConfigureAwait(false))
+                            {
+                                bytes = await CopyAsync(section.Body, upload, maxFileBytes, TooLarge(maxFileBytes), cancellationToken).ConfigureAwait(false);
+                                upload.Flush(flushToDisk: true);
+                            }
+                        }
+                        catch (ArgumentOutOfRangeException ex) when (ex.ParamName == "value")
+                        {
+                            // EFBIG (past the file system's or the process's largest file), which .NET reports so on Unix: the store is full.
+                            throw new IOException("The file system refused to make the upload larger than the largest file it allows.", ApiErrorFilter.FileTooLarge);
                         }
 
                         break;

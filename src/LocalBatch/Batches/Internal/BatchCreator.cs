@@ -1,3 +1,5 @@
+using LocalBatch.Internal;
+
 namespace LocalBatch.Batches.Internal;
 
 /// <summary>
@@ -96,9 +98,14 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
                 copy.Flush(flushToDisk: true);
             }
         }
-        catch
+        catch (Exception ex)
         {
             File.Delete(temp); // a partial copy, as large as the input read so far, of a batch that will never run
+            if (FileTooLarge.Is(ex))
+            {
+                throw FileTooLarge.ToIOException(inputPath);
+            }
+
             throw;
         }
 

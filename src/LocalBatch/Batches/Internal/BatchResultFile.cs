@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using LocalBatch.Internal;
 
 namespace LocalBatch.Batches.Internal;
 
@@ -65,6 +66,11 @@ internal sealed class BatchResultFile : IAsyncDisposable
             _writeFailed = true;
             throw;
         }
+        catch (Exception ex) when (FileTooLarge.Is(ex))
+        {
+            _writeFailed = true;
+            throw FileTooLarge.ToIOException(Path);
+        }
 
         LineCount++;
     }
@@ -79,7 +85,7 @@ internal sealed class BatchResultFile : IAsyncDisposable
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
         }
-        catch (IOException) when (_writeFailed)
+        catch (Exception ex) when (_writeFailed && (ex is IOException || FileTooLarge.Is(ex)))
         {
             // What was left of the failed line could not be written either; the file is closed all the same.
         }

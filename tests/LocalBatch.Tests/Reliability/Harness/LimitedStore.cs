@@ -29,12 +29,16 @@ internal sealed class LimitedStore : IDisposable
     public int? FileSizeLimitKilobytes => IsTmpfs ? null : Kilobytes;
 
     /// <summary>Gets the error text the CLI shows when the limit is hit.</summary>
-    public string FullMessage => IsTmpfs ? "No space left on device" : "file length was too large"; // .NET words EFBIG so
+    public string FullMessage => IsTmpfs ? "No space left on device" : "would pass the largest file"; // EFBIG, as the store words it
 
-    public static LimitedStore Create(string directory, int kilobytes)
+    /// <param name="directory">The store directory.</param>
+    /// <param name="kilobytes">Its size (or each file's).</param>
+    /// <param name="fileSizeLimit">Whether to limit each file even where a tmpfs could be mounted (so that both ways run).</param>
+    public static LimitedStore Create(string directory, int kilobytes, bool fileSizeLimit = false)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var tmpfs = Environment.GetEnvironmentVariable("LOCALBATCH_TESTS_NO_TMPFS") != "1"
+        var tmpfs = !fileSizeLimit
+            && Environment.GetEnvironmentVariable("LOCALBATCH_TESTS_NO_TMPFS") != "1"
             && OperatingSystem.IsLinux()
             && Run("mount", "-t", "tmpfs", "-o", Size(kilobytes), "tmpfs", directory);
         return new LimitedStore(directory, tmpfs, kilobytes);
