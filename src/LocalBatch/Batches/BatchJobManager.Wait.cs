@@ -60,6 +60,13 @@ public sealed partial class BatchJobManager
                 // Not running here: another process runs it (look again at the next tick), or nobody does any more
                 // (its process stopped): then this manager resumes it rather than wait for ever.
                 var (current, started) = await _runners.TryStartAsync(batchId, heldLock: null, quiet: true).ConfigureAwait(false);
+                if (current is null && started is null)
+                {
+                    // Locked: by another process, or by a run here that has just ended and not yet let go of the batch;
+                    // what was saved last tells an end at once, rather than at the next tick.
+                    current = await RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+                }
+
                 (job, runner) = (current ?? job, started);
             }
 

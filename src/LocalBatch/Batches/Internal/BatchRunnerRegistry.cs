@@ -46,6 +46,11 @@ internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor 
         await _starting.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (IsDisposed && heldLock is null)
+            {
+                throw new ObjectDisposedException(nameof(BatchJobManager)); // before the lock: no runner starts to be stopped again
+            }
+
             return heldLock is null && _running.TryGetValue(batchId, out var running)
                 ? (running.Current, running)
                 : await StartAsync(batchId, heldLock, quiet).ConfigureAwait(false);
