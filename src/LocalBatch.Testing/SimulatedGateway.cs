@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using LocalBatch.Testing.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -59,6 +60,11 @@ public sealed class SimulatedGateway : IAsyncDisposable
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private WebApplication? _app;
     private int _port;
+
+    // While stopped, the port stays bound (not listening: connections are refused as by a crashed server), so that no
+    // other server started meanwhile on a free port (port 0), by this process or another, is given this one and answers
+    // in its place: the kernel does not hand out a bound port. (Seen once under load: a stopped server back in rotation.)
+    private Socket? _portHold;
     private bool _disposed;
 
     private SimulatedGateway(SimulatedGatewayOptions options)
@@ -187,7 +193,11 @@ public sealed class SimulatedGateway : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            await StopServerAsync().ConfigureAwait(false);
+            if (_app is not null)
+            {
+                await StopServerAsync().ConfigureAwait(false);
+                _portHold = HoldPort(_port);
+            }
         }
         finally
         {
@@ -222,6 +232,8 @@ public sealed class SimulatedGateway : IAsyncDisposable
                 return;
             }
 
+            _portHold?.Dispose();
+            _portHold = null;
             var deadline = TimeProvider.System.GetTimestamp();
             while (true)
             {
@@ -259,6 +271,7 @@ public sealed class SimulatedGateway : IAsyncDisposable
             }
 
             _disposed = true;
+            _portHold?.Dispose();
             await StopServerAsync().ConfigureAwait(false);
         }
         finally
@@ -298,6 +311,22 @@ public sealed class SimulatedGateway : IAsyncDisposable
         }
 
         return app;
+    }
+
+    /// <summary>Binds the port without listening; <see langword="null"/> when it cannot be had (the server then rebinds as it can).</summary>
+    private static Socket? HoldPort(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
     }
 
     private async Task StopServerAsync()

@@ -60,7 +60,9 @@ public sealed class BatchCancelExpireTests
         // A kill right after CancelAsync returned: a copy of the batch's folder as it is now, opened by a new manager.
         var killedStore = Path.Combine(env.StoreDirectory, "killed");
         Directory.CreateDirectory(Path.Combine(killedStore, id));
-        foreach (var file in Directory.GetFiles(Path.Combine(env.StoreDirectory, id)).Where(f => !f.EndsWith("run.lock", StringComparison.Ordinal)))
+        // The runner still writes: a temporary file (batch.json.tmp) may be renamed away between listing and copying, and a
+        // killed process's temporary files are not part of its state anyway.
+        foreach (var file in Directory.GetFiles(Path.Combine(env.StoreDirectory, id)).Where(f => !f.EndsWith("run.lock", StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal)))
         {
             File.Copy(file, Path.Combine(killedStore, id, Path.GetFileName(file)));
         }
