@@ -63,7 +63,7 @@ public sealed class SimulatedGateway : IAsyncDisposable
 
     // While stopped, the port stays bound (not listening: connections are refused as by a crashed server), so that no
     // other server started meanwhile on a free port (port 0), by this process or another, is given this one and answers
-    // in its place: the kernel does not hand out a bound port. (Seen once under load: a stopped server back in rotation.)
+    // in its place: the kernel does not hand out a bound port.
     private Socket? _portHold;
     private bool _disposed;
 
