@@ -1,3 +1,4 @@
+using LocalBatch.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -47,11 +48,8 @@ internal sealed class ApiErrorFilter(ILogger<ApiErrorFilter> logger) : IEndpoint
     /// limit (on Unix the exception's HResult is the errno; on Windows, the Win32 error as an HRESULT).
     /// </summary>
     public static bool IsDiskFull(IOException exception) => exception.HResult is
-        28 or FileTooLarge or 122 or 69 // ENOSPC, EFBIG (which the store's writes turn into an IOException), EDQUOT on Linux, on macOS
+        28 or FileTooLarge.ErrorCode or 122 or 69 // ENOSPC, EFBIG (as the store's writes turn it into an IOException), EDQUOT on Linux, on macOS
         or unchecked((int)0x80070070) or unchecked((int)0x80070027); // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
-
-    /// <summary>EFBIG: a file past the largest the file system, or the process's file-size limit, allows.</summary>
-    public const int FileTooLarge = 27;
 
     /// <summary>The answer to a request Kestrel refused while it was read (a body too large, too slow, or cut short).</summary>
     public static ApiError FromKestrel(BadHttpRequestException exception) => exception.StatusCode == StatusCodes.Status413PayloadTooLarge

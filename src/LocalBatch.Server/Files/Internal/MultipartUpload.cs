@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LocalBatch.Internal;
 using LocalBatch.Server.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -73,10 +74,9 @@ internal static class MultipartUpload
                                 upload.Flush(flushToDisk: true);
                             }
                         }
-                        catch (ArgumentOutOfRangeException ex) when (ex.ParamName == "value")
+                        catch (Exception ex) when (FileTooLarge.Is(ex))
                         {
-                            // EFBIG (past the file system's or the process's largest file), which .NET reports so on Unix: the store is full.
-                            throw new IOException("The file system refused to make the upload larger than the largest file it allows.", ApiErrorFilter.FileTooLarge);
+                            throw FileTooLarge.ToIOException(uploadPath); // the store is full: a 507
                         }
 
                         break;
