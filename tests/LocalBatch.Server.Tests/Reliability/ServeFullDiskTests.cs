@@ -48,7 +48,8 @@ public sealed class ServeFullDiskTests(ITestOutputHelper output)
             }
 
             Assert.Equal(200, (int)(await http.GetAsync("v1/batches")).StatusCode);
-            Assert.Contains("the store is full; the client got a 507", serve.Cli.Error, StringComparison.Ordinal);
+            // Logged before the 507 was answered, but read from the child's stderr on its own time: waited for, not looked up.
+            await serve.Cli.WaitForErrorLineAsync(line => line.Contains("the store is full; the client got a 507", StringComparison.Ordinal), ServeProcess.StartTimeout);
             output.WriteLine(store.IsTmpfs ? "tmpfs" : "file-size limit");
         }
 
