@@ -25,10 +25,7 @@ internal sealed class ChatBatchRunner<TResponse>
         ChatBatchOptions? batchOptions)
     {
         _concurrency = ChatBatchOptionsValidator.ThrowIfInvalid(batchOptions).MaxConcurrency;
-        _operation = new BatchOperation<IEnumerable<ChatMessage>, TResponse>(
-            (conversation, _, cancellationToken) => send(conversation, cancellationToken),
-            static response => ToUsage(response.Usage),
-            failureOf);
+        _operation = BatchOperation<IEnumerable<ChatMessage>, TResponse>.OfCall(send, static response => ToUsage(response.Usage), failureOf);
     }
 
     /// <summary>Answers every conversation; one outcome each, in input order.</summary>
@@ -42,7 +39,7 @@ internal sealed class ChatBatchRunner<TResponse>
         var tracker = new BatchProgressTracker(items.Count, progress, TimeProvider.System);
 
         // A chat client tells nothing of its server's slots: the batch's own bound is the only one.
-        var results = await ListFanOut.RunAsync(items, _concurrency, _operation, tracker, NullLogger.Instance, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        var results = await LaneEngine.RunListAsync(items, _concurrency, _operation, tracker, NullLogger.Instance, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         tracker.Report();
         return results;
     }
@@ -54,7 +51,7 @@ internal sealed class ChatBatchRunner<TResponse>
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tracker = new BatchProgressTracker(total: null, progress, TimeProvider.System);
-        var results = StreamingFanOut.RunAsync(conversations, _concurrency, _operation, tracker, NullLogger.Instance, TimeProvider.System, cancellationToken);
+        var results = LaneEngine.StreamAsync(token => AsyncRunSource<IEnumerable<ChatMessage>>.OfItems(conversations, token), _concurrency, _operation, tracker, NullLogger.Instance, TimeProvider.System, cancellationToken);
         await foreach (var (_, result) in results.ConfigureAwait(false))
         {
             yield return result;

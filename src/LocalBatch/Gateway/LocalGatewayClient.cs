@@ -29,17 +29,12 @@ namespace LocalBatch;
 /// </remarks>
 public sealed partial class LocalGatewayClient : IDisposable
 {
-    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json") { CharSet = "utf-8" };
-
     private readonly HttpClient _http;
     private readonly bool _ownsHttpClient;
-    /// <summary>How long the look-up of a server's <c>/props</c> may take: it holds up the server's first requests.</summary>
-    private static readonly TimeSpan PropsLookUpTimeout = TimeSpan.FromSeconds(10);
-
+    private readonly GatewayTransport _transport;
     private readonly ResiliencePipeline _retry;
     private readonly AttemptTimeouts? _attemptTimeouts;
     private readonly ILogger _logger;
-    private readonly AuthenticationHeaderValue? _authorization;
 
     /// <summary>Initializes a new instance of the <see cref="LocalGatewayClient"/> class that talks to <paramref name="endpoint"/>.</summary>
     /// <param name="endpoint">The server's base address, such as <c>http://localhost:8080</c>.</param>
@@ -90,8 +85,8 @@ public sealed partial class LocalGatewayClient : IDisposable
         Metrics = meterFactory is null ? LocalBatchMetrics.Shared : new LocalBatchMetrics(meterFactory);
         _retry = GatewayResiliencePipeline.CreateRetry(options, TimeProvider, _logger, Metrics);
         _attemptTimeouts = options.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : new AttemptTimeouts(options.AttemptTimeout, TimeProvider);
-        _authorization = options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
-        Pool = new EndpointPool(options, TimeProvider, _logger, Metrics, ReadPropsOnceAsync, IsReadyAsync);
+        _transport = new GatewayTransport(_http, options.ApiKey is null ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey), TimeProvider);
+        Pool = new EndpointPool(options, TimeProvider, _logger, Metrics, new ServerProbe(_transport, TimeProvider));
     }
 
     /// <summary>Gets the server's base address (the first server's, when there are several).</summary>
@@ -121,10 +116,11 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <param name="cancellationToken">Cancels the request, retries included.</param>
     /// <returns>The server's answer.</returns>
     /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
-    public Task<CompletionResponse> CreateCompletionAsync(CompletionRequest request, CancellationToken cancellationToken = default) =>
-        CreateCompletionAsync(request, telemetry: null, cancellationToken);
+    public async Task<CompletionResponse> CreateCompletionAsync(CompletionRequest request, CancellationToken cancellationToken = default) =>
+        (await SendCompletionAsync(request, preferred: null, cancellationToken).ConfigureAwait(false)).GetValueOrThrow();
 
-    internal Task<CompletionResponse> CreateCompletionAsync(CompletionRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    /// <summary>Sends a completion and returns what happened; <paramref name="preferred"/> takes the request when it has room.</summary>
+    internal Task<Sent<CompletionResponse>> SendCompletionAsync(CompletionRequest request, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Model is null && Options.DefaultModel is not null)
@@ -132,7 +128,7 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/completions", request, request.Model, LocalBatchJsonContext.Default.CompletionRequest, LocalBatchJsonContext.Default.CompletionResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
+        return PostAsync("/v1/completions", request, request.Model, LocalBatchJsonContext.Default.CompletionRequest, LocalBatchJsonContext.Default.CompletionResponse, static r => r.Usage, static r => r.Model, preferred, cancellationToken);
     }
 
     /// <summary>Answers a conversation (<c>POST /v1/chat/completions</c>).</summary>
@@ -140,10 +136,11 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <param name="cancellationToken">Cancels the request, retries included.</param>
     /// <returns>The server's answer.</returns>
     /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
-    public Task<ChatCompletionResponse> CreateChatCompletionAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
-        CreateChatCompletionAsync(request, telemetry: null, cancellationToken);
+    public async Task<ChatCompletionResponse> CreateChatCompletionAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
+        (await SendChatCompletionAsync(request, preferred: null, cancellationToken).ConfigureAwait(false)).GetValueOrThrow();
 
-    internal Task<ChatCompletionResponse> CreateChatCompletionAsync(ChatCompletionRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    /// <summary>Sends a chat completion and returns what happened; <paramref name="preferred"/> takes the request when it has room.</summary>
+    internal Task<Sent<ChatCompletionResponse>> SendChatCompletionAsync(ChatCompletionRequest request, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Model is null && Options.DefaultModel is not null)
@@ -151,7 +148,7 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/chat/completions", request, request.Model, LocalBatchJsonContext.Default.ChatCompletionRequest, LocalBatchJsonContext.Default.ChatCompletionResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
+        return PostAsync("/v1/chat/completions", request, request.Model, LocalBatchJsonContext.Default.ChatCompletionRequest, LocalBatchJsonContext.Default.ChatCompletionResponse, static r => r.Usage, static r => r.Model, preferred, cancellationToken);
     }
 
     /// <summary>Embeds one or many texts in one call (<c>POST /v1/embeddings</c>); the server needs <c>--embeddings</c>.</summary>
@@ -159,10 +156,11 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <param name="cancellationToken">Cancels the request, retries included.</param>
     /// <returns>One vector per input.</returns>
     /// <exception cref="LocalGatewayException">The server refused the request, or failed after every retry.</exception>
-    public Task<EmbeddingResponse> CreateEmbeddingsAsync(EmbeddingRequest request, CancellationToken cancellationToken = default) =>
-        CreateEmbeddingsAsync(request, telemetry: null, cancellationToken);
+    public async Task<EmbeddingResponse> CreateEmbeddingsAsync(EmbeddingRequest request, CancellationToken cancellationToken = default) =>
+        (await SendEmbeddingsAsync(request, preferred: null, cancellationToken).ConfigureAwait(false)).GetValueOrThrow();
 
-    internal Task<EmbeddingResponse> CreateEmbeddingsAsync(EmbeddingRequest request, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    /// <summary>Sends an embeddings request and returns what happened.</summary>
+    internal Task<Sent<EmbeddingResponse>> SendEmbeddingsAsync(EmbeddingRequest request, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Model is null && Options.DefaultModel is not null)
@@ -170,15 +168,15 @@ public sealed partial class LocalGatewayClient : IDisposable
             request = request with { Model = Options.DefaultModel };
         }
 
-        return PostAsync("/v1/embeddings", request, request.Model, LocalBatchJsonContext.Default.EmbeddingRequest, LocalBatchJsonContext.Default.EmbeddingResponse, static r => r.Usage, static r => r.Model, telemetry, cancellationToken);
+        return PostAsync("/v1/embeddings", request, request.Model, LocalBatchJsonContext.Default.EmbeddingRequest, LocalBatchJsonContext.Default.EmbeddingResponse, static r => r.Usage, static r => r.Model, preferred, cancellationToken);
     }
 
     /// <summary>Lists the loaded models (<c>GET /v1/models</c>).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The models.</returns>
     /// <exception cref="LocalGatewayException">The request failed after every retry.</exception>
-    public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Get, "/v1/models", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.ModelList), telemetry: null, cancellationToken);
+    public async Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, "/v1/models", content: null, ResponseReaders.Json(LocalBatchJsonContext.Default.ModelList), preferred: null, cancellationToken).ConfigureAwait(false)).GetValueOrThrow();
 
     /// <summary>Reads the server's <c>/props</c>, which tell its number of parallel slots.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -198,7 +196,7 @@ public sealed partial class LocalGatewayClient : IDisposable
         {
             try
             {
-                return await GetHealthAsync(server, cancellationToken).ConfigureAwait(false);
+                return await _transport.GetHealthAsync(server, cancellationToken).ConfigureAwait(false);
             }
             catch (LocalGatewayException ex)
             {
@@ -218,29 +216,41 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <param name="cancellationToken">Cancels the request, retries included.</param>
     /// <returns>The final answer: a 2xx, a request error, or the last transient error once retries ran out.</returns>
     /// <exception cref="LocalGatewayException">No usable answer: the server was unreachable, timed out, or sent a truncated body, after every retry.</exception>
-    public Task<GatewayResponse> SendAsync(string path, JsonElement body, CancellationToken cancellationToken = default) =>
-        SendAsync(path, body, telemetry: null, cancellationToken);
+    public async Task<GatewayResponse> SendAsync(string path, JsonElement body, CancellationToken cancellationToken = default) =>
+        (await SendRawAsync(path, body, preferred: null, cancellationToken).ConfigureAwait(false)).GetValueOrThrow();
 
-    internal async Task<GatewayResponse> SendAsync(string path, JsonElement body, RequestTelemetry? telemetry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a raw body and returns what happened: an answer for any status the server gave (an error status as its
+    /// error body), a failure only when there was no usable answer.
+    /// </summary>
+    internal async Task<Sent<GatewayResponse>> SendRawAsync(string path, JsonElement body, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(body, LocalBatchJsonContext.Default.JsonElement);
-        var observation = RequestObservation.Start(Metrics, TimeProvider, path, RawBody.StringOf(body, "model"), telemetry);
+        var observation = RequestObservation.Start(Metrics, TimeProvider, path, RawBody.StringOf(body, "model"));
+        Sent<GatewayResponse> sent;
         try
         {
-            var response = await SendAsync(HttpMethod.Post, path, bytes, ReadRawAsync, observation.Telemetry, cancellationToken).ConfigureAwait(false);
-            observation.Succeeded(Metrics.GenAiEnabled ? RawBody.UsageOf(response.Body) : null, RawBody.StringOf(response.Body, "model"));
-            return response;
+            sent = await SendAsync(HttpMethod.Post, path, bytes, ResponseReaders.RawAsync, preferred, cancellationToken).ConfigureAwait(false);
         }
-        catch (LocalGatewayException ex) when (ex.StatusCode is { } status && ex.Kind != GatewayErrorKind.InvalidResponse)
+        catch (OperationCanceledException ex)
         {
-            observation.Failed(ErrorTypeOf(ex));
-            return new GatewayResponse(status, ErrorBodyAsJson(ex), ex.RequestId);
-        }
-        catch (Exception ex)
-        {
-            observation.Failed(ErrorTypeOf(ex));
+            observation.Failed(ErrorTypeOf(ex), server: null);
             throw;
+        }
+
+        switch (sent.Exception)
+        {
+            case null:
+                observation.Succeeded(Metrics.GenAiEnabled ? RawBody.UsageOf(sent.Value!.Body) : null, RawBody.StringOf(sent.Value!.Body, "model"), sent.Server);
+                return sent;
+            case LocalGatewayException { StatusCode: { } status, Kind: not GatewayErrorKind.InvalidResponse } refused:
+                // An answer all the same: the line's answer is the server's error body.
+                observation.Failed(ErrorTypeOf(refused), sent.Server);
+                return sent with { Value = new GatewayResponse(status, ErrorBodyAsJson(refused), refused.RequestId), Error = null };
+            case var failure:
+                observation.Failed(ErrorTypeOf(failure), sent.Server);
+                return sent;
         }
     }
 
@@ -257,55 +267,7 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <summary>One server's <c>/props</c>, with retries; <see langword="null"/> when it has no such route.</summary>
     private async Task<GatewayProps?> ReadPropsAsync(ServerEndpoint server, CancellationToken cancellationToken)
     {
-        try
-        {
-            return await SendAsync(HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), telemetry: null, cancellationToken, server).ConfigureAwait(false);
-        }
-        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
-        {
-            return null;
-        }
+        var sent = await SendAsync(HttpMethod.Get, "/props", content: null, ResponseReaders.Json(LocalBatchJsonContext.Default.GatewayProps), preferred: null, cancellationToken, server).ConfigureAwait(false);
+        return sent.Exception is LocalGatewayException { StatusCode: 404 or 405 or 501 } ? null : sent.GetValueOrThrow();
     }
-
-    /// <summary>
-    /// One server's <c>/props</c>, asked once and for at most <see cref="PropsLookUpTimeout"/>: what the pool needs to
-    /// know its limit. A server that does not answer it leaves the rotation at once rather than after every retry.
-    /// </summary>
-    private async Task<GatewayProps?> ReadPropsOnceAsync(ServerEndpoint server, CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(PropsLookUpTimeout, TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            return await SendOnceAsync(server, HttpMethod.Get, "/props", content: null, ReadJsonAsync(LocalBatchJsonContext.Default.GatewayProps), linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw LocalGatewayException.AttemptTimedOut("/props", PropsLookUpTimeout, ex);
-        }
-        catch (LocalGatewayException ex) when (ex.StatusCode is 404 or 405 or 501)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>One server's <c>/health</c>, asked once.</summary>
-    private async Task<GatewayHealth> GetHealthAsync(ServerEndpoint server, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, server.UriOf("/health"));
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return new GatewayHealth((int)response.StatusCode, ReadHealthStatus(body));
-        }
-        catch (HttpRequestException ex)
-        {
-            throw LocalGatewayException.Unreachable("/health", server.BaseAddress, ex);
-        }
-    }
-
-    /// <summary>Whether a server out of the rotation is ready again (its <c>/health</c> answers 200).</summary>
-    private async Task<bool> IsReadyAsync(ServerEndpoint server, CancellationToken cancellationToken) =>
-        (await GetHealthAsync(server, cancellationToken).ConfigureAwait(false)).StatusCode == 200;
 }

@@ -14,8 +14,9 @@ namespace LocalBatch;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Completions and chat fan out under a <see cref="SemaphoreSlim"/> bound (<see cref="LocalBatchOptions.MaxConcurrency"/>,
-/// or the server's <c>total_slots</c> when it is 0). Results come back in input order, exactly one per input;
+/// Completions and chat run on lanes, as many as the batch's bound (<see cref="LocalBatchOptions.MaxConcurrency"/>, or the
+/// servers' <c>total_slots</c> when it is 0), awaited together; each request starts only when the client's admission point
+/// gives it a server's slot, a gate shared by every batch on the client. Results come back in input order, exactly one per input;
 /// one failed item never fails or cancels the others. The <c>Stream…</c> variants read their input lazily and
 /// yield results as they finish, holding O(concurrency) items in memory however long the input is.
 /// </para>
@@ -79,7 +80,7 @@ public sealed class LocalBatchProcessor : IDisposable
 
         // Each request is made as it is sent, not all up front: a batch of thousands keeps its prompts, not as many requests.
         var operation = new BatchOperation<string, CompletionResponse>(
-            (prompt, telemetry, ct) => Client.CreateCompletionAsync(settings.ToRequest(prompt), telemetry, ct),
+            (prompt, server, ct) => Client.SendCompletionAsync(settings.ToRequest(prompt), server, ct),
             static r => r.Usage);
         return ProcessBatchAsync(prompts, operation, "/v1/completions", static p => PromptPrefix.KeyOf(p), progress, cancellationToken);
     }
@@ -216,7 +217,8 @@ public sealed class LocalBatchProcessor : IDisposable
         using var activity = StartBatchActivity(endpoint, total);
         var concurrency = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
         var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider, reportServers ? Client.Pool.Snapshot : null);
-        await foreach (var item in StreamingFanOut.RunAsync(requests, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        var items = LaneEngine.StreamAsync(token => AsyncRunSource<TRequest>.OfItems(requests, token), concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken);
+        await foreach (var item in items.ConfigureAwait(false))
         {
             yield return item;
         }
@@ -237,7 +239,8 @@ public sealed class LocalBatchProcessor : IDisposable
         using var activity = StartBatchActivity(endpoint, total);
         var lanes = await GetConcurrencyAsync(cancellationToken).ConfigureAwait(false);
         var tracker = new BatchProgressTracker(total, progress, Client.TimeProvider);
-        await foreach (var item in LaneFanOut.RunAsync(runs, lanes, operation, tracker, _logger, Client.TimeProvider, cancellationToken).ConfigureAwait(false))
+        var items = LaneEngine.StreamAsync(token => AsyncRunSource<TRequest>.OfRuns(runs, token), lanes, operation, tracker, _logger, Client.TimeProvider, cancellationToken);
+        await foreach (var item in items.ConfigureAwait(false))
         {
             yield return item;
         }
@@ -246,10 +249,10 @@ public sealed class LocalBatchProcessor : IDisposable
     }
 
     private BatchOperation<CompletionRequest, CompletionResponse> CompletionOperation =>
-        new(Client.CreateCompletionAsync, static r => r.Usage);
+        new(Client.SendCompletionAsync, static r => r.Usage);
 
     private BatchOperation<ChatCompletionRequest, ChatCompletionResponse> ChatOperation =>
-        new(Client.CreateChatCompletionAsync, static r => r.Usage);
+        new(Client.SendChatCompletionAsync, static r => r.Usage);
 
     private async Task<IReadOnlyList<BatchItemResult<TResult>>> ProcessBatchAsync<TRequest, TResult>(
         IEnumerable<TRequest> requests,
@@ -267,7 +270,7 @@ public sealed class LocalBatchProcessor : IDisposable
         var tracker = new BatchProgressTracker(items.Count, progress, Client.TimeProvider, Client.Pool.Snapshot);
         var runs = Client.Options.UsePrefixAffinity ? AffinityPlan.Plan(items.Select(prefixKey).ToList(), concurrency) : null;
         activity?.SetTag("localbatch.prefix_runs", runs?.Length);
-        var results = await ListFanOut.RunAsync(items, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken, runs).ConfigureAwait(false);
+        var results = await LaneEngine.RunListAsync(items, concurrency, operation, tracker, _logger, Client.TimeProvider, cancellationToken, runs).ConfigureAwait(false);
         tracker.Report();
         activity?.SetTag("localbatch.failed", tracker.Snapshot().Failed);
         return results;

@@ -173,21 +173,7 @@ public sealed class EndpointPoolTests : IDisposable
     private EndpointPool Create(params Uri[] endpoints)
     {
         var options = new LocalBatchOptions { Endpoints = [.. endpoints], RetryBaseDelay = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(8) };
-        _pool = new EndpointPool(
-            options,
-            _time,
-            NullLogger.Instance,
-            LocalBatchMetrics.Shared,
-            (server, _) => Task.FromResult<GatewayProps?>(new GatewayProps { TotalSlots = _slots[server.Host] }),
-            (server, _) =>
-            {
-                lock (_probes)
-                {
-                    _probes.Add(server.Host);
-                }
-
-                return Task.FromResult(_healthy.Contains(server.Host));
-            });
+        _pool = new EndpointPool(options, _time, NullLogger.Instance, LocalBatchMetrics.Shared, new FakeProbe(this));
         return _pool;
     }
 
@@ -214,6 +200,23 @@ public sealed class EndpointPoolTests : IDisposable
             {
                 pool.Complete(other, AttemptOutcome.Answered);
             }
+        }
+    }
+
+    /// <summary>Servers that answer what the test says: their slots, and whether they are healthy (each probe noted).</summary>
+    private sealed class FakeProbe(EndpointPoolTests test) : IServerProbe
+    {
+        public Task<GatewayProps?> ReadPropsAsync(ServerEndpoint server, CancellationToken cancellationToken) =>
+            Task.FromResult<GatewayProps?>(new GatewayProps { TotalSlots = test._slots[server.Host] });
+
+        public Task<bool> IsReadyAsync(ServerEndpoint server, CancellationToken cancellationToken)
+        {
+            lock (test._probes)
+            {
+                test._probes.Add(server.Host);
+            }
+
+            return Task.FromResult(test._healthy.Contains(server.Host));
         }
     }
 }

@@ -21,13 +21,13 @@ internal sealed partial class BatchRunner
             var client = _processor.Client;
             var chunks = EmbeddingLineCoalescer.ChunkAsync(unanswered, client.Options.MaxEmbeddingInputsPerRequest, _signals.Token);
             var coalesced = new BatchOperation<IReadOnlyList<BatchInputLine>, GatewayResponse[]>(
-                (chunk, telemetry, ct) => refusal.SendAsync(token => EmbeddingLineCoalescer.SendAsync(client, chunk, telemetry, token), ct),
+                (chunk, server, ct) => refusal.SendAsync(token => EmbeddingLineCoalescer.SendAsync(client, chunk, server, token), ct),
                 static _ => null);
             return EachLineAsync(_processor.StreamAsync(chunks, coalesced, endpoint, remaining, _progress, reportServers: false, refusal.Token));
         }
 
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
-            (line, telemetry, ct) => refusal.SendAsync(token => _processor.Client.SendAsync(endpoint, line.Body, telemetry, token), ct),
+            (line, server, ct) => refusal.SendAsync(token => _processor.Client.SendRawAsync(endpoint, line.Body, server, token), ct),
             static _ => null,
             BatchResultMapper.ErrorOf);
         return await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan

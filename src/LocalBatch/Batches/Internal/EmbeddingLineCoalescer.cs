@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -57,33 +58,56 @@ internal static class EmbeddingLineCoalescer
         }
     }
 
-    /// <summary>Sends one chunk and answers each of its lines.</summary>
-    /// <exception cref="LocalGatewayException">No usable answer at all (the server unreachable, say): every line's failure.</exception>
-    public static async Task<GatewayResponse[]> SendAsync(LocalGatewayClient client, IReadOnlyList<BatchInputLine> chunk, RequestTelemetry telemetry, CancellationToken cancellationToken)
+    /// <summary>Sends one chunk and answers each of its lines; what happened is returned, attempts counted over every call it took.</summary>
+    /// <remarks>No usable answer at all (the server unreachable, say) is the returned failure: every line's.</remarks>
+    public static async Task<Sent<GatewayResponse[]>> SendAsync(LocalGatewayClient client, IReadOnlyList<BatchInputLine> chunk, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
-        if (chunk.Count == 1)
+        var attempts = 0;
+        ServerEndpoint? server = null;
+        try
         {
-            return [await client.SendAsync("/v1/embeddings", chunk[0].Body, telemetry, cancellationToken).ConfigureAwait(false)];
+            var answers = await SendChunkAsync(chunk).ConfigureAwait(false);
+            return new Sent<GatewayResponse[]>(answers, null, server, attempts);
+        }
+        catch (LocalGatewayException ex)
+        {
+            return new Sent<GatewayResponse[]>(null, ExceptionDispatchInfo.Capture(ex), server, attempts);
         }
 
-        var answer = await client.SendAsync("/v1/embeddings", Combine(chunk), telemetry, cancellationToken).ConfigureAwait(false);
-        if (answer.IsSuccess && Split(answer, chunk) is { } bodies)
+        async Task<GatewayResponse> SendOneAsync(JsonElement body)
         {
-            return bodies;
+            var sent = await client.SendRawAsync("/v1/embeddings", body, preferred, cancellationToken).ConfigureAwait(false);
+            attempts += sent.Attempts;
+            server = sent.Server ?? server;
+            return sent.GetValueOrThrow();
         }
 
-        if (!answer.IsSuccess && (answer.StatusCode is 401 or 403 || BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server }))
+        async Task<GatewayResponse[]> SendChunkAsync(IReadOnlyList<BatchInputLine> lines)
         {
-            // A fault that outlasted the retries (a server down or overloaded), or a refused API key: every line's
-            // answer, as its own call's would have been; sending halves would only repeat it.
-            return [.. chunk.Select(_ => answer with { RequestId = null })];
-        }
+            if (lines.Count == 1)
+            {
+                return [await SendOneAsync(lines[0].Body).ConfigureAwait(false)];
+            }
 
-        // Refused (an input too large for the server's batch, say), or an answer that does not fit: in halves.
-        var half = chunk.Count / 2;
-        var first = await SendAsync(client, [.. chunk.Take(half)], telemetry, cancellationToken).ConfigureAwait(false);
-        var second = await SendAsync(client, [.. chunk.Skip(half)], telemetry, cancellationToken).ConfigureAwait(false);
-        return [.. first, .. second];
+            var answer = await SendOneAsync(Combine(lines)).ConfigureAwait(false);
+            if (answer.IsSuccess && Split(answer, lines) is { } bodies)
+            {
+                return bodies;
+            }
+
+            if (!answer.IsSuccess && (answer.StatusCode is 401 or 403 || BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server }))
+            {
+                // A fault that outlasted the retries (a server down or overloaded), or a refused API key: every line's
+                // answer, as its own call's would have been; sending halves would only repeat it.
+                return [.. lines.Select(_ => answer with { RequestId = null })];
+            }
+
+            // Refused (an input too large for the server's batch, say), or an answer that does not fit: in halves.
+            var half = lines.Count / 2;
+            var first = await SendChunkAsync([.. lines.Take(half)]).ConfigureAwait(false);
+            var second = await SendChunkAsync([.. lines.Skip(half)]).ConfigureAwait(false);
+            return [.. first, .. second];
+        }
     }
 
     /// <summary>What makes two lines' bodies fit one call (everything but <c>input</c>), their inputs and characters; no shape for an input that is not text.</summary>

@@ -1,3 +1,5 @@
+using LocalBatch.Gateway.Internal;
+
 namespace LocalBatch.Batches.Internal;
 
 /// <summary>
@@ -19,16 +21,16 @@ internal sealed class KeyRefusal : IDisposable
     public GatewayResponse? First => Volatile.Read(ref _first);
 
     /// <summary>Sends one line and watches its answer for a refusal.</summary>
-    public Task<GatewayResponse> SendAsync(Func<CancellationToken, Task<GatewayResponse>> send, CancellationToken cancellationToken) =>
+    public Task<Sent<GatewayResponse>> SendAsync(Func<CancellationToken, Task<Sent<GatewayResponse>>> send, CancellationToken cancellationToken) =>
         SendAsync(send, static answer => answer, cancellationToken);
 
     /// <summary>Sends a chunk of coalesced lines and watches their answers for a refusal.</summary>
-    public Task<GatewayResponse[]> SendAsync(Func<CancellationToken, Task<GatewayResponse[]>> send, CancellationToken cancellationToken) =>
+    public Task<Sent<GatewayResponse[]>> SendAsync(Func<CancellationToken, Task<Sent<GatewayResponse[]>>> send, CancellationToken cancellationToken) =>
         SendAsync(send, static answers => Array.Find(answers, static answer => IsRefusal(answer)), cancellationToken);
 
     private static bool IsRefusal(GatewayResponse answer) => answer.StatusCode is 401 or 403;
 
-    private async Task<T> SendAsync<T>(Func<CancellationToken, Task<T>> send, Func<T, GatewayResponse?> refusalOf, CancellationToken cancellationToken)
+    private async Task<Sent<T>> SendAsync<T>(Func<CancellationToken, Task<Sent<T>>> send, Func<T, GatewayResponse?> refusalOf, CancellationToken cancellationToken)
     {
         if (_source.IsCancellationRequested)
         {
@@ -37,7 +39,7 @@ internal sealed class KeyRefusal : IDisposable
         }
 
         var result = await send(cancellationToken).ConfigureAwait(false);
-        if (refusalOf(result) is { } refusal && IsRefusal(refusal) && Interlocked.CompareExchange(ref _first, refusal, null) is null)
+        if (result.IsSuccess && refusalOf(result.Value!) is { } refusal && IsRefusal(refusal) && Interlocked.CompareExchange(ref _first, refusal, null) is null)
         {
             _source.Cancel(); // synchronously: no slot this call frees can start another one
         }

@@ -14,9 +14,9 @@ internal sealed partial class EndpointPool
         List<Task> lookUps = [];
         lock (_gate)
         {
-            foreach (var endpoint in Endpoints)
+            foreach (var server in _servers)
             {
-                if (StartLookUp(endpoint, askAgain) is { IsCompleted: false } lookUp)
+                if (StartLookUp(server, askAgain) is { IsCompleted: false } lookUp)
                 {
                     lookUps.Add(lookUp);
                 }
@@ -37,29 +37,29 @@ internal sealed partial class EndpointPool
     {
         lock (_gate)
         {
-            foreach (var endpoint in Endpoints)
+            foreach (var server in _servers)
             {
-                StartLookUp(endpoint, askAgain: false);
+                StartLookUp(server, askAgain: false);
             }
         }
     }
 
     /// <summary>The look-up of one server's limit, started when it is needed and none runs (pool lock held).</summary>
-    private Task? StartLookUp(ServerEndpoint endpoint, bool askAgain)
+    private Task? StartLookUp(ServerState server, bool askAgain)
     {
-        var needed = endpoint.Source == CapacitySource.Unknown || (askAgain && endpoint.PropsPending && endpoint.IsUp);
+        var needed = !server.IsKnown || (askAgain && server.PropsPending && server.IsUp);
         if (!needed)
         {
             return null;
         }
 
-        if (endpoint.LookUp is not { IsCompleted: false })
+        if (server.LookUp is not { IsCompleted: false })
         {
             // One look-up at a time for a server, shared by every caller; a caller that gives up does not stop it.
-            endpoint.LookUp = ResolveAsync(endpoint);
+            server.LookUp = ResolveAsync(server);
         }
 
-        return endpoint.LookUp;
+        return server.LookUp;
     }
 
     /// <summary>
@@ -67,35 +67,36 @@ internal sealed partial class EndpointPool
     /// else <c>total_slots</c> from its <c>/props</c> (asked once, without retries); else latency-based. A server whose
     /// <c>/props</c> did not answer at all leaves the rotation until its <c>/health</c> does, and is asked again then.
     /// </summary>
-    private async Task ResolveAsync(ServerEndpoint endpoint)
+    private async Task ResolveAsync(ServerState server)
     {
+        var endpoint = server.Endpoint;
         if (_options.MaxConcurrency > 0)
         {
-            SetCapacity(endpoint, CapacitySource.Fixed, _options.MaxConcurrency, "LocalBatchOptions.MaxConcurrency");
+            SetCapacity(server, CapacitySource.Fixed, _options.MaxConcurrency, "LocalBatchOptions.MaxConcurrency");
             return;
         }
 
         if (_options.UseAdaptiveConcurrency)
         {
-            SetCapacity(endpoint, CapacitySource.Adaptive, 0, "adaptive, as asked");
+            SetCapacity(server, CapacitySource.Adaptive, 0, "adaptive, as asked");
             return;
         }
 
         try
         {
-            var props = await _readProps(endpoint, _disposed.Token).ConfigureAwait(false);
+            var props = await _probe.ReadPropsAsync(endpoint, _disposed.Token).ConfigureAwait(false);
             if (props is { TotalSlots: > 0 })
             {
-                SetCapacity(endpoint, CapacitySource.Props, props.TotalSlots, "total_slots from /props");
+                SetCapacity(server, CapacitySource.Props, props.TotalSlots, "total_slots from /props");
             }
             else
             {
-                SetCapacity(endpoint, CapacitySource.Adaptive, 0, "adaptive: the server has no /props");
+                SetCapacity(server, CapacitySource.Adaptive, 0, "adaptive: the server has no /props");
             }
         }
         catch (LocalGatewayException ex) when (ex.Kind == GatewayErrorKind.Request)
         {
-            SetCapacity(endpoint, CapacitySource.Adaptive, 0, $"adaptive: /props refused ({ex.StatusCode})");
+            SetCapacity(server, CapacitySource.Adaptive, 0, $"adaptive: /props refused ({ex.StatusCode})");
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {
@@ -104,62 +105,49 @@ internal sealed partial class EndpointPool
         catch (Exception ex) when (ex is not (LocalGatewayException or OperationCanceledException))
         {
             // Whatever else a handler between the client and the server throws: latency decides, as without /props.
-            SetCapacity(endpoint, CapacitySource.Adaptive, 0, $"adaptive: /props could not be read ({ex.GetType().Name})");
+            SetCapacity(server, CapacitySource.Adaptive, 0, $"adaptive: /props could not be read ({ex.GetType().Name})");
         }
         catch (Exception ex)
         {
             // Down from the start: out of the rotation (while others are in it) until it answers again.
-            SetCapacity(endpoint, CapacitySource.Adaptive, 0, "adaptive for now: /props did not answer; asked again when it does", propsPending: true);
+            SetCapacity(server, CapacitySource.Adaptive, 0, "adaptive for now: /props did not answer; asked again when it does", propsPending: true);
             Log.ConcurrencyFallback(_logger, endpoint.Display, ex.Message);
             bool down;
             lock (_gate)
             {
-                down = TakeOut(endpoint);
+                down = server.TakeOut();
             }
 
             if (down)
             {
-                StartProbe(endpoint);
+                StartProbe(server);
             }
         }
     }
 
-    private void SetCapacity(ServerEndpoint endpoint, CapacitySource source, int slots, string why, bool propsPending = false)
+    private void SetCapacity(ServerState server, CapacitySource source, int slots, string why, bool propsPending = false)
     {
+        int limit;
         lock (_gate)
         {
-            if (source == CapacitySource.Adaptive)
-            {
-                // A server already found adaptive keeps what it learned when only its /props is asked again.
-                endpoint.Adaptive ??= new AdaptiveLimit(AdaptiveLimit.Initial, _options.MaxAdaptiveConcurrency);
-                endpoint.Limit = endpoint.Adaptive.Limit;
-                endpoint.Ceiling = _options.MaxAdaptiveConcurrency;
-            }
-            else
-            {
-                endpoint.Adaptive = null;
-                endpoint.Limit = endpoint.Ceiling = Math.Min(slots, LocalBatchOptions.MaxConcurrencyLimit);
-            }
-
-            endpoint.Source = source;
-            endpoint.PropsPending = propsPending;
+            limit = server.SetCapacity(source, slots, _options.MaxAdaptiveConcurrency, propsPending);
             ServeWaiters();
         }
 
-        Log.ConcurrencyChosen(_logger, endpoint.Display, source == CapacitySource.Adaptive ? endpoint.Limit : slots, why);
+        Log.ConcurrencyChosen(_logger, server.Endpoint.Display, source == CapacitySource.Adaptive ? limit : slots, why);
     }
 
     /// <summary>Starts probing a server that left the rotation, unless a probe runs already.</summary>
-    private void StartProbe(ServerEndpoint endpoint)
+    private void StartProbe(ServerState server)
     {
         lock (_gate)
         {
-            if (endpoint.Probe is { IsCompleted: false } || _disposed.IsCancellationRequested)
+            if (server.Probe is { IsCompleted: false } || _disposed.IsCancellationRequested)
             {
                 return;
             }
 
-            endpoint.Probe = ProbeAsync(endpoint);
+            server.Probe = ProbeAsync(server);
         }
     }
 
@@ -167,7 +155,7 @@ internal sealed partial class EndpointPool
     /// Asks the server's <c>/health</c> with growing pauses (the retry delays of the options) until it answers ready,
     /// then puts it back in the rotation. An attempt that succeeds on it meanwhile (when every server is out) does too.
     /// </summary>
-    private async Task ProbeAsync(ServerEndpoint endpoint)
+    private async Task ProbeAsync(ServerState server)
     {
         var delay = _options.RetryBaseDelay;
         try
@@ -177,7 +165,7 @@ internal sealed partial class EndpointPool
                 await Task.Delay(delay, _time, _disposed.Token).ConfigureAwait(false);
                 lock (_gate)
                 {
-                    if (endpoint.IsUp)
+                    if (server.IsUp)
                     {
                         return;
                     }
@@ -186,7 +174,7 @@ internal sealed partial class EndpointPool
                 bool healthy;
                 try
                 {
-                    healthy = await _isHealthy(endpoint, _disposed.Token).ConfigureAwait(false);
+                    healthy = await _probe.IsReadyAsync(server.Endpoint, _disposed.Token).ConfigureAwait(false);
                 }
                 catch (Exception) when (!_disposed.IsCancellationRequested)
                 {
@@ -197,7 +185,7 @@ internal sealed partial class EndpointPool
 
                 if (healthy)
                 {
-                    BringBack(endpoint);
+                    BringBack(server);
                     return;
                 }
 
@@ -211,37 +199,24 @@ internal sealed partial class EndpointPool
     }
 
     /// <summary>Puts a server back in the rotation (its /props asked again if it never answered it) and serves the line.</summary>
-    private void BringBack(ServerEndpoint endpoint)
+    private void BringBack(ServerState server)
     {
         bool askProps;
         lock (_gate)
         {
-            if (!BackInRotation(endpoint))
+            if (!server.BringBack())
             {
                 return;
             }
 
-            askProps = endpoint.PropsPending;
+            ServeWaiters();
+            askProps = server.PropsPending;
         }
 
-        Log.ServerRejoinedRotation(_logger, endpoint.Display);
+        Log.ServerRejoinedRotation(_logger, server.Endpoint.Display);
         if (askProps)
         {
-            _ = ResolveAsync(endpoint);
+            _ = ResolveAsync(server);
         }
-    }
-
-    /// <summary>Puts a server back in the rotation (pool lock held); false when it was in it already.</summary>
-    private bool BackInRotation(ServerEndpoint endpoint)
-    {
-        if (endpoint.IsUp)
-        {
-            return false;
-        }
-
-        endpoint.IsUp = true;
-        endpoint.ServerErrorsInARow = 0;
-        ServeWaiters();
-        return true;
     }
 }

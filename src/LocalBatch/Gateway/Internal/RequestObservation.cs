@@ -18,7 +18,7 @@ internal readonly struct RequestObservation
     private readonly long _started;
     private readonly Activity? _activity;
 
-    private RequestObservation(LocalBatchMetrics metrics, TimeProvider time, string path, string? operation, string? model, Activity? activity, RequestTelemetry? telemetry)
+    private RequestObservation(LocalBatchMetrics metrics, TimeProvider time, string path, string? operation, string? model, Activity? activity)
     {
         _metrics = metrics;
         _time = time;
@@ -26,15 +26,11 @@ internal readonly struct RequestObservation
         _operation = operation;
         _model = model;
         _activity = activity;
-        Telemetry = telemetry;
         _started = time.GetTimestamp();
     }
 
-    /// <summary>Gets the request's telemetry, which learns the server of its last attempt; created when GenAI telemetry is on.</summary>
-    public RequestTelemetry? Telemetry { get; }
-
     /// <summary>Starts observing a request to <paramref name="path"/> for <paramref name="model"/> (null: the server's).</summary>
-    public static RequestObservation Start(LocalBatchMetrics metrics, TimeProvider time, string path, string? model, RequestTelemetry? telemetry)
+    public static RequestObservation Start(LocalBatchMetrics metrics, TimeProvider time, string path, string? model)
     {
         var operation = GenAiTelemetry.OperationOf(path);
         Activity? activity = null;
@@ -43,21 +39,16 @@ internal readonly struct RequestObservation
             activity = GenAiTelemetry.StartClientActivity(operation, model);
         }
 
-        if (operation is not null && (activity is not null || metrics.GenAiEnabled))
-        {
-            telemetry ??= new RequestTelemetry();
-        }
-
-        return new RequestObservation(metrics, time, path, operation, model, activity, telemetry);
+        return new RequestObservation(metrics, time, path, operation, model, activity);
     }
 
-    /// <summary>The request got its answer (a 2xx, or, for raw requests, any final answer).</summary>
-    public void Succeeded(Usage? usage, string? responseModel) => Finish(usage, responseModel, errorType: null);
+    /// <summary>The request got its answer (a 2xx, or, for raw requests, any final answer) from <paramref name="server"/>.</summary>
+    public void Succeeded(Usage? usage, string? responseModel, ServerEndpoint? server) => Finish(usage, responseModel, errorType: null, server);
 
-    /// <summary>The request ended without an answer, or with an error answer.</summary>
-    public void Failed(string errorType) => Finish(usage: null, responseModel: null, errorType);
+    /// <summary>The request ended without an answer, or with an error answer; <paramref name="server"/> had its last attempt.</summary>
+    public void Failed(string errorType, ServerEndpoint? server) => Finish(usage: null, responseModel: null, errorType, server);
 
-    private void Finish(Usage? usage, string? responseModel, string? errorType)
+    private void Finish(Usage? usage, string? responseModel, string? errorType, ServerEndpoint? server)
     {
         var elapsed = _time.GetElapsedTime(_started);
         _metrics.RecordRequest(_path, elapsed, errorType is null, usage);
@@ -66,7 +57,6 @@ internal readonly struct RequestObservation
             return;
         }
 
-        var server = Telemetry?.Server;
         _metrics.RecordGenAiOperation(_operation, _model, responseModel, server, elapsed, usage, errorType);
         if (_activity is { } activity)
         {

@@ -1,11 +1,9 @@
-using System.Globalization;
-
 namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
-/// One server of a client: its address, how many requests it takes at once and how many it has now, whether it is in
-/// the rotation, and its counts. The slot and health fields belong to <see cref="EndpointPool"/>, which reads and
-/// writes them under its lock.
+/// One server of a client as the rest of the client knows it: its address, its tags and its counts. How many requests
+/// it takes, how many it has and whether it is in the rotation are the <see cref="EndpointPool"/>'s own state, changed
+/// only by the pool (see <c>EndpointPool.ServerState</c>).
 /// </summary>
 internal sealed class ServerEndpoint
 {
@@ -41,36 +39,6 @@ internal sealed class ServerEndpoint
 
     public KeyValuePair<string, object?> ServerPortTag { get; }
 
-    /// <summary>Gets or sets how the limit is known (pool lock).</summary>
-    public CapacitySource Source { get; set; } = CapacitySource.Unknown;
-
-    /// <summary>Gets or sets a value indicating whether its <c>/props</c> did not answer and is to be asked again (pool lock).</summary>
-    public bool PropsPending { get; set; }
-
-    /// <summary>Gets or sets the requests it takes at once now (pool lock).</summary>
-    public int Limit { get; set; }
-
-    /// <summary>Gets or sets the most <see cref="Limit"/> may become: the batch bound counts on it (pool lock).</summary>
-    public int Ceiling { get; set; }
-
-    /// <summary>Gets or sets the requests sent to it and not yet answered (pool lock).</summary>
-    public int InUse { get; set; }
-
-    /// <summary>Gets or sets a value indicating whether it is in the rotation (pool lock).</summary>
-    public bool IsUp { get; set; } = true;
-
-    /// <summary>Gets or sets the server errors (5xx) in a row, which take it out of the rotation at three (pool lock).</summary>
-    public int ServerErrorsInARow { get; set; }
-
-    /// <summary>Gets or sets the latency-based limit, for a server that does not say how many slots it has (pool lock).</summary>
-    public AdaptiveLimit? Adaptive { get; set; }
-
-    /// <summary>Gets or sets the look-up of its limit, while one runs or after it ended (pool lock).</summary>
-    public Task? LookUp { get; set; }
-
-    /// <summary>Gets or sets the health probe running while it is out of the rotation (pool lock).</summary>
-    public Task? Probe { get; set; }
-
     /// <summary>Gets the attempts sent to it.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -84,5 +52,5 @@ internal sealed class ServerEndpoint
 
     public void CountFailure() => Interlocked.Increment(ref _failures);
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Display} ({InUse}/{Limit}, {(IsUp ? "up" : "down")})");
+    public override string ToString() => Display;
 }

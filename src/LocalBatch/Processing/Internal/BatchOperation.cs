@@ -1,32 +1,61 @@
+using System.Runtime.ExceptionServices;
 using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace LocalBatch.Processing.Internal;
 
-/// <summary>How to send one item of a batch and what it used: the piece that differs between completions, chat and raw lines.</summary>
+/// <summary>How to send one item of a batch and what it used: the piece that differs between completions, chat, raw lines and other calls.</summary>
+/// <param name="send">Sends one item (to the lane's server when it has room) and returns what happened.</param>
+/// <param name="usage">The tokens an answer used, for the progress.</param>
+/// <param name="failureOf">Whether an answer is a failure after all (a raw line's error status, a typed answer that does not parse).</param>
 internal sealed class BatchOperation<TRequest, TResult>(
-    Func<TRequest, RequestTelemetry, CancellationToken, Task<TResult>> send,
+    Func<TRequest, ServerEndpoint?, CancellationToken, Task<Sent<TResult>>> send,
     Func<TResult, Usage?> usage,
     Func<TResult, BatchItemError?>? failureOf = null)
     where TResult : class
 {
+    /// <summary>An operation over a call that knows nothing of servers (any async call): its failures are the item's errors.</summary>
+    public static BatchOperation<TRequest, TResult> OfCall(
+        Func<TRequest, CancellationToken, Task<TResult>> call,
+        Func<TResult, Usage?> usage,
+        Func<TResult, BatchItemError?>? failureOf = null) =>
+        new(
+            async (request, _, cancellationToken) =>
+            {
+                try
+                {
+                    return new Sent<TResult>(await call(request, cancellationToken).ConfigureAwait(false), null, null, 1);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    return new Sent<TResult>(null, ExceptionDispatchInfo.Capture(ex), null, 1);
+                }
+            },
+            usage,
+            failureOf);
+
     /// <summary>
-    /// Runs one item to its final outcome. A failure becomes the item's error; only cancellation of the
-    /// batch itself escapes, so one bad item never fails or cancels the others.
+    /// Runs one item to its final outcome on <paramref name="lane"/>. A failure becomes the item's error; only
+    /// cancellation of the batch itself escapes, so one bad item never fails or cancels the others.
     /// </summary>
-    // lane: the lane the item runs on, when its batch runs in lanes: its request goes to the lane's server when it has room.
-    public async Task<BatchItemResult<TResult>> RunAsync(int index, TRequest request, BatchProgressTracker tracker, ILogger logger, TimeProvider timeProvider, CancellationToken cancellationToken, Lane? lane = null)
+    // into: where the outcome is also stored, at index (a list batch's results), if anywhere.
+    public async Task<BatchItemResult<TResult>> RunAsync(
+        int index,
+        TRequest request,
+        Lane lane,
+        BatchProgressTracker tracker,
+        ILogger logger,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken,
+        BatchItemResult<TResult>[]? into = null)
     {
-        var telemetry = new RequestTelemetry { PreferredServer = lane?.Server };
         var started = timeProvider.GetTimestamp();
         tracker.ItemStarted();
-        TResult? value = null;
-        BatchItemError? error;
+        Sent<TResult> sent;
         try
         {
-            value = await send(request, telemetry, cancellationToken).ConfigureAwait(false);
-            error = failureOf?.Invoke(value);
+            sent = await send(request, lane.Server, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -35,27 +64,31 @@ internal sealed class BatchOperation<TRequest, TResult>(
         }
         catch (Exception ex)
         {
-            error = BatchItemError.FromException(ex);
+            sent = new Sent<TResult>(null, ExceptionDispatchInfo.Capture(ex), null, 1);
         }
 
+        var value = sent.Value;
+        var error = sent.Exception is { } failure ? BatchItemError.FromException(failure) : failureOf?.Invoke(value!);
         if (error is not null)
         {
             Log.BatchItemFailed(logger, index, error.ToString());
         }
 
-        if (lane is not null)
-        {
-            lane.Server = telemetry.Server ?? lane.Server;
-        }
-
+        lane.Keep(sent.Server);
         tracker.ItemFinished(error is null, error is null && value is not null ? usage(value) : null);
-        return new BatchItemResult<TResult>
+        var result = new BatchItemResult<TResult>
         {
             Index = index,
             Value = value,
             Error = error,
-            Attempts = Math.Max(1, telemetry.Attempts),
+            Attempts = Math.Max(1, sent.Attempts),
             Elapsed = timeProvider.GetElapsedTime(started),
         };
+        if (into is not null)
+        {
+            into[index] = result;
+        }
+
+        return result;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
@@ -5,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace LocalBatch.Processing.Internal;
 
 /// <summary>
-/// Embeds a list of texts in as few calls as the server allows: chunks of at most N inputs, sent concurrently
-/// under the batch bound, split in halves when the server calls a chunk too large, merged back in input order.
+/// Embeds a list of texts in as few calls as the server allows: chunks of at most N inputs, sent on the engine's lanes
+/// (as many as the batch's bound), split in halves when the server calls a chunk too large, merged back in input order.
 /// </summary>
 internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptions options, ILogger logger)
 {
@@ -21,14 +22,13 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
         var vectors = new EmbeddingData[inputs.Count];
         var usage = new UsageTotals();
         string? model = null;
-        using var slots = new BatchSlots(concurrency);
-        var chunks = new List<Task>();
-        for (var start = 0; start < inputs.Count; start += chunkSize)
-        {
-            chunks.Add(RunChunkAsync(start, Math.Min(chunkSize, inputs.Count - start)));
-        }
-
-        await Task.WhenAll(chunks).ConfigureAwait(false);
+        // Chunks run on the engine's lanes, a list of chunk numbers; a chunk's failure is kept, and the first chunk's
+        // that failed is thrown once all have ended, as one call for the whole input would have failed.
+        var chunks = (inputs.Count + chunkSize - 1) / chunkSize;
+        var failures = new ExceptionDispatchInfo?[chunks];
+        var source = new ListRunSource(chunks);
+        await LaneEngine.RunAsync(source, Math.Min(concurrency, chunks), (chunk, _, _) => RunChunkAsync(chunk), cancellationToken).ConfigureAwait(false);
+        Array.Find(failures, static failure => failure is not null)?.Throw();
         return new EmbeddingResponse
         {
             Object = "list",
@@ -37,10 +37,17 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
             Usage = usage.ToUsage(),
         };
 
-        async Task RunChunkAsync(int start, int count)
+        async Task RunChunkAsync(int chunk)
         {
-            using var slot = await slots.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            await EmbedRangeAsync(start, count).ConfigureAwait(false);
+            var start = chunk * chunkSize;
+            try
+            {
+                await EmbedRangeAsync(start, Math.Min(chunkSize, inputs.Count - start)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failures[chunk] = ExceptionDispatchInfo.Capture(ex);
+            }
         }
 
         async Task EmbedRangeAsync(int start, int count)

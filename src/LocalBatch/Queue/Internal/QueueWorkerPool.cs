@@ -1,13 +1,14 @@
 using System.Threading.Channels;
 using LocalBatch.Internal;
+using LocalBatch.Processing.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace LocalBatch.Queue.Internal;
 
 /// <summary>
-/// The workers of a <see cref="RequestQueue"/> and their shutdown: N tasks reading the channel (N found in the
-/// background when it is automatic), each request run to its own result, and a stop that drains, then cancels, and
-/// marks every request it did not run <see cref="RequestStatus.Cancelled"/>.
+/// The workers of a <see cref="RequestQueue"/> and their shutdown: the engine's lanes fed from the channel (as many as
+/// the queue's workers, found in the background when automatic), each request run to its own result, and a stop that
+/// drains, then cancels, and marks every request it did not run <see cref="RequestStatus.Cancelled"/>.
 /// </summary>
 internal sealed class QueueWorkerPool : IDisposable
 {
@@ -81,17 +82,12 @@ internal sealed class QueueWorkerPool : IDisposable
                 Log.QueueStarted(_logger, count, nameof(RequestQueueOptions.MaxWorkers));
             }
 
-            var workers = new Task[count];
-            for (var i = 0; i < workers.Length; i++)
-            {
-                workers[i] = Task.Run(WorkAsync);
-            }
-
-            await Task.WhenAll(workers).ConfigureAwait(false);
+            // Each request is its own run; a request taken after the abort is still given to RunOneAsync, which marks it.
+            await LaneEngine.RunAsync(new ChannelRunSource<QueuedRequest>(_channel.Reader), count, (request, _, _) => RunTakenAsync(request), _abort.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // Cancelled while the worker count was being read: no worker started, and the shutdown cancels what waits.
+            // A cancelled shutdown (or one while the worker count was being read): StopAsync marks what is left in the channel.
         }
         finally
         {
@@ -107,24 +103,10 @@ internal sealed class QueueWorkerPool : IDisposable
         return count;
     }
 
-    private async Task WorkAsync()
+    private Task RunTakenAsync(QueuedRequest request)
     {
-        var reader = _channel.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
-            {
-                while (reader.TryRead(out var request))
-                {
-                    Dequeued();
-                    await RunOneAsync(request).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // A cancelled shutdown: StopCoreAsync marks what is left in the channel.
-        }
+        Dequeued();
+        return RunOneAsync(request);
     }
 
     private async Task RunOneAsync(QueuedRequest request)

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LocalBatch.Tests.Processing;
 
-public sealed class StreamingFanOutTests
+/// <summary>The engine in stream mode: a lazily read input, outcomes yielded as they finish.</summary>
+public sealed class LaneEngineStreamTests
 {
     [Fact]
     public async Task RunAsync_ManyItems_OneOutcomePerItemAndNeverMoreThanTheBoundInFlight()
@@ -21,7 +22,7 @@ public sealed class StreamingFanOutTests
             return item % 7 == 0 ? throw new InvalidOperationException($"item {item}") : $"#{item}";
         });
 
-        var outcomes = await Collect(StreamingFanOut.RunAsync(Source(200), 3, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
+        var outcomes = await Collect(Stream(Source(200), 3, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None));
 
         Assert.Equal(Enumerable.Range(0, 200), outcomes.Select(o => o.Result.Index).Order());
         Assert.All(outcomes, o => Assert.Equal(o.Request, o.Result.Index));
@@ -42,7 +43,7 @@ public sealed class StreamingFanOutTests
             return "done";
         });
 
-        await using var outcomes = StreamingFanOut.RunAsync(Counted(Source(1_000), () =>
+        await using var outcomes = Stream(Counted(Source(1_000), () =>
         {
             if (Interlocked.Increment(ref read) == 4)
             {
@@ -68,7 +69,7 @@ public sealed class StreamingFanOutTests
             return "never";
         });
 
-        var run = Collect(StreamingFanOut.RunAsync(Source(10), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
+        var run = Collect(Stream(Source(10), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, cts.Token));
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -79,13 +80,17 @@ public sealed class StreamingFanOutTests
     {
         var operation = Operation((item, ct) => Task.FromResult("ok"));
 
-        var error = await Assert.ThrowsAsync<IOException>(() => Collect(StreamingFanOut.RunAsync(Failing(3), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
+        var error = await Assert.ThrowsAsync<IOException>(() => Collect(Stream(Failing(3), 2, operation, Tracker(), NullLogger.Instance, TimeProvider.System, CancellationToken.None)));
 
         Assert.Equal("disk", error.Message);
     }
 
     private static BatchOperation<int, string> Operation(Func<int, CancellationToken, Task<string>> send) =>
-        new((item, _, ct) => send(item, ct), static _ => null);
+        BatchOperation<int, string>.OfCall(send, static _ => null);
+
+    private static IAsyncEnumerable<(int Request, BatchItemResult<string> Result)> Stream(
+        IAsyncEnumerable<int> source, int lanes, BatchOperation<int, string> operation, BatchProgressTracker tracker, Microsoft.Extensions.Logging.ILogger logger, TimeProvider time, CancellationToken cancellationToken) =>
+        LaneEngine.StreamAsync(token => AsyncRunSource<int>.OfItems(source, token), lanes, operation, tracker, logger, time, cancellationToken);
 
     private static BatchProgressTracker Tracker() => new(null, null, TimeProvider.System);
 

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LocalBatch.Tests.Processing;
 
-public sealed class LaneFanOutTests
+/// <summary>The engine on runs: each run's items one after another on one lane, the lanes side by side.</summary>
+public sealed class LaneEngineRunsTests
 {
     [Fact]
     public async Task RunAsync_Runs_EachRunsItemsOneAfterAnotherLanesSideBySide()
@@ -14,7 +15,7 @@ public sealed class LaneFanOutTests
         var overlapped = false;
         var inFlight = 0;
         var peak = 0;
-        var operation = new BatchOperation<(int Run, int Item), string>(async (request, _, ct) =>
+        var operation = BatchOperation<(int Run, int Item), string>.OfCall(async (request, ct) =>
         {
             overlapped |= Interlocked.Increment(ref running[request.Run]) > 1;
             InterlockedMax.Update(ref peak, Interlocked.Increment(ref inFlight));
@@ -25,7 +26,7 @@ public sealed class LaneFanOutTests
         }, static _ => null);
 
         var outcomes = new List<(int Run, int Item)>();
-        await foreach (var (request, result) in LaneFanOut.RunAsync(Runs(10, 6), 3, operation, new BatchProgressTracker(null, null, TimeProvider.System), NullLogger.Instance, TimeProvider.System, CancellationToken.None))
+        await foreach (var (request, result) in LaneEngine.StreamAsync(token => AsyncRunSource<(int Run, int Item)>.OfRuns(Runs(10, 6), token), 3, operation, new BatchProgressTracker(null, null, TimeProvider.System), NullLogger.Instance, TimeProvider.System, CancellationToken.None))
         {
             Assert.Equal($"{request.Run}.{request.Item}", result.Value);
             outcomes.Add(request);
