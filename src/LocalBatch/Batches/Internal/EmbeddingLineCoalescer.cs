@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using LocalBatch.Gateway.Internal;
+using LocalBatch.Internal;
+using LocalBatch.Processing.Internal;
 
 namespace LocalBatch.Batches.Internal;
 
@@ -11,8 +13,8 @@ namespace LocalBatch.Batches.Internal;
 /// together as one <c>/v1/embeddings</c> call (up to <see cref="LocalBatchOptions.MaxEmbeddingInputsPerRequest"/> inputs
 /// and <see cref="MaxChunkChars"/> characters), which a server embeds faster than one call a line; the answer is split
 /// back into one body per line, as the line's own call would have been answered: its vectors indexed from 0, and its
-/// share of the usage. A chunk the server refuses is sent again in halves, down to single lines, which get their own
-/// answers.
+/// share of the usage. A chunk the server refuses is sent again in halves under <see cref="EmbeddingSplit"/>'s rule, down
+/// to single lines, which get their own answers.
 /// </summary>
 internal static class EmbeddingLineCoalescer
 {
@@ -57,33 +59,44 @@ internal static class EmbeddingLineCoalescer
         }
     }
 
-    /// <summary>Sends one chunk and answers each of its lines.</summary>
+    /// <summary>
+    /// Sends one chunk and answers each of its lines: one call, sent again in halves down to single lines (each its own
+    /// body, as it is) when <see cref="EmbeddingSplit"/>'s rule says the refusal may be one line's, or when the answer
+    /// cannot be shared out among the lines; a refusal outside the rule is every line's answer.
+    /// </summary>
     /// <exception cref="LocalGatewayException">No usable answer at all (the server unreachable, say): every line's failure.</exception>
     public static async Task<GatewayResponse[]> SendAsync(LocalGatewayClient client, IReadOnlyList<BatchInputLine> chunk, RequestTelemetry telemetry, CancellationToken cancellationToken)
     {
-        if (chunk.Count == 1)
+        var answers = new List<GatewayResponse>(chunk.Count);
+        await foreach (var (_, _, lines) in EmbeddingSplit.SendAsync(0, chunk.Count, SendLinesAsync, client.Logger, cancellationToken).ConfigureAwait(false))
         {
-            return [await client.SendAsync("/v1/embeddings", chunk[0].Body, telemetry, cancellationToken).ConfigureAwait(false)];
+            answers.AddRange(lines);
         }
 
-        var answer = await client.SendAsync("/v1/embeddings", Combine(chunk), telemetry, cancellationToken).ConfigureAwait(false);
-        if (answer.IsSuccess && Split(answer, chunk) is { } bodies)
+        return [.. answers];
+
+        async Task<EmbeddingSplit.Reply<GatewayResponse[]>> SendLinesAsync(int start, int count, CancellationToken token)
         {
-            return bodies;
+            if (count == 1)
+            {
+                var own = await client.SendAsync("/v1/embeddings", chunk[start].Body, telemetry, token).ConfigureAwait(false);
+                return own.IsSuccess ? EmbeddingSplit.Answered<GatewayResponse[]>([own]) : RefusedFor(own, [own]);
+            }
+
+            var lines = new ListSegment<BatchInputLine>(chunk, start, count);
+            var answer = await client.SendAsync("/v1/embeddings", Combine(lines), telemetry, token).ConfigureAwait(false);
+            if (!answer.IsSuccess)
+            {
+                // Should the refusal stand (a fault that outlasted the retries, a refused key), it is every line's
+                // answer, as its own call's would have been.
+                return RefusedFor(answer, [.. lines.Select(_ => answer with { RequestId = null })]);
+            }
+
+            return Split(answer, lines) is { } bodies ? EmbeddingSplit.Answered(bodies) : EmbeddingSplit.Unfit<GatewayResponse[]>([]);
         }
 
-        if (!answer.IsSuccess && (answer.StatusCode is 401 or 403 || BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server }))
-        {
-            // A fault that outlasted the retries (a server down or overloaded), or a refused API key: every line's
-            // answer, as its own call's would have been; sending halves would only repeat it.
-            return [.. chunk.Select(_ => answer with { RequestId = null })];
-        }
-
-        // Refused (an input too large for the server's batch, say), or an answer that does not fit: in halves.
-        var half = chunk.Count / 2;
-        var first = await SendAsync(client, [.. chunk.Take(half)], telemetry, cancellationToken).ConfigureAwait(false);
-        var second = await SendAsync(client, [.. chunk.Skip(half)], telemetry, cancellationToken).ConfigureAwait(false);
-        return [.. first, .. second];
+        static EmbeddingSplit.Reply<GatewayResponse[]> RefusedFor(GatewayResponse refusal, GatewayResponse[] answers) =>
+            EmbeddingSplit.Refused(answers, refusal.StatusCode, LocalGatewayException.ReadErrorBody(refusal.Body).Message);
     }
 
     /// <summary>What makes two lines' bodies fit one call (everything but <c>input</c>), their inputs and characters; no shape for an input that is not text.</summary>

@@ -1,4 +1,3 @@
-using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -6,7 +5,8 @@ namespace LocalBatch.Processing.Internal;
 
 /// <summary>
 /// Embeds a list of texts in as few calls as the server allows: chunks of at most N inputs, sent concurrently
-/// under the batch bound, split in halves when the server calls a chunk too large, merged back in input order.
+/// under the batch bound, split in halves when the server refuses a chunk under <see cref="EmbeddingSplit"/>'s rule, merged
+/// back in input order; a single input still refused fails the whole call, naming its index.
 /// </summary>
 internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptions options, ILogger logger)
 {
@@ -45,6 +45,18 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
 
         async Task EmbedRangeAsync(int start, int count)
         {
+            await foreach (var (first, _, refusal) in EmbeddingSplit.SendAsync(start, count, SendRangeAsync, logger, cancellationToken).ConfigureAwait(false))
+            {
+                if (refusal is not null)
+                {
+                    // Only refusals under the rule come back as values, and such a refusal stands only on a single input.
+                    throw LocalGatewayException.ForEmbeddingInput(first, refusal);
+                }
+            }
+        }
+
+        async Task<EmbeddingSplit.Reply<LocalGatewayException?>> SendRangeAsync(int start, int count, CancellationToken token)
+        {
             var request = new EmbeddingRequest
             {
                 Model = options.Model,
@@ -56,20 +68,11 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
             EmbeddingResponse response;
             try
             {
-                response = await client.CreateEmbeddingsAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await client.CreateEmbeddingsAsync(request, token).ConfigureAwait(false);
             }
-            catch (LocalGatewayException ex) when (GatewayErrorClassifier.IsInputTooLarge(ex))
+            catch (LocalGatewayException ex) when (EmbeddingSplit.Applies(ex))
             {
-                if (count == 1)
-                {
-                    throw LocalGatewayException.ForEmbeddingInput(start, ex);
-                }
-
-                Log.SplittingEmbeddingChunk(logger, start, count);
-                var half = count / 2;
-                await EmbedRangeAsync(start, half).ConfigureAwait(false);
-                await EmbedRangeAsync(start + half, count - half).ConfigureAwait(false);
-                return;
+                return EmbeddingSplit.Refused(ex);
             }
 
             if (response.Data.Count != count)
@@ -91,6 +94,7 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
 
             usage.Add(response.Usage);
             Interlocked.CompareExchange(ref model, response.Model, null);
+            return EmbeddingSplit.Answered<LocalGatewayException?>(null);
         }
     }
 
