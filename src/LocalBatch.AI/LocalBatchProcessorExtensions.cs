@@ -33,7 +33,7 @@ public static class LocalBatchProcessorExtensions
     /// </para>
     /// <para>
     /// A failure fails the call with the processor's <see cref="LocalGatewayException"/> (after its retries); a single text
-    /// too large for the server fails with its index in the message.
+    /// the server refuses even alone fails with its index in the message and in <see cref="LocalGatewayException.InputIndex"/>.
     /// </para>
     /// </remarks>
     public static IEmbeddingGenerator<string, Embedding<float>> AsEmbeddingGenerator(this LocalBatchProcessor processor)

@@ -145,15 +145,16 @@ public sealed class LocalGatewayException : Exception
             IsTransient = cause.Kind != GatewayErrorKind.Request,
         };
 
-    /// <summary>One embedding input that the server cannot process even alone.</summary>
+    /// <summary>One embedding input that the server refuses even when it is sent alone: the server's refusal, naming the input.</summary>
     internal static LocalGatewayException ForEmbeddingInput(int index, LocalGatewayException cause) =>
-        new($"Embedding input {index} is too large for the server to process, even alone: {cause.ServerMessage ?? cause.Message} Shorten that text or start the server with a larger batch size (-b, -ub).", cause, GatewayErrorKind.Request, cause.Path)
+        new($"Embedding input {index} is refused even when sent alone. {cause.Message}", cause, cause.Kind, cause.Path)
         {
             StatusCode = cause.StatusCode,
             ErrorType = cause.ErrorType,
             ServerMessage = cause.ServerMessage,
             ResponseBody = cause.ResponseBody,
             RequestId = cause.RequestId,
+            IsTransient = cause.IsTransient,
             InputIndex = index,
         };
 

@@ -29,8 +29,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Batch item {Index} failed: {Error}")]
     public static partial void BatchItemFailed(ILogger logger, int index, string error);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Embedding chunk of {Count} inputs starting at {Start} is too large for the server; splitting it")]
-    public static partial void SplittingEmbeddingChunk(ILogger logger, int start, int count);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Embedding call of {Count} items starting at item {Start} got {Reason}; sending it again in halves")]
+    public static partial void SplittingEmbeddingChunk(ILogger logger, int start, int count, string reason);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Request queue running {Workers} workers ({Source})")]
     public static partial void QueueStarted(ILogger logger, int workers, string source);

@@ -162,8 +162,11 @@ public sealed class LocalBatchProcessor : IDisposable
     /// <param name="cancellationToken">Cancels the batch.</param>
     /// <returns>One vector per text; <c>Data[i].Index == i</c>; the usage is the sum over the chunks.</returns>
     /// <exception cref="LocalGatewayException">
-    /// A chunk failed. When the server calls a chunk too large to process, the chunk is split and retried in halves;
-    /// a single text that is still too large fails with its index in the message.
+    /// A chunk failed. When the server refuses a chunk in a way that may be one text's (a final 4xx other than 401, 403,
+    /// 404, 405, 408 and 429, or llama.cpp's permanent 500s such as "too large to process"), the chunk is sent again in
+    /// halves, the first then the second, down to single texts; the first single text that is still refused fails the
+    /// call with the server's error, its index in <see cref="LocalGatewayException.InputIndex"/> and in the message. Any
+    /// other failure (a refused key, no <c>--embeddings</c>, a fault that outlasted the retries) fails the call as it is.
     /// </exception>
     public async Task<EmbeddingResponse> ProcessBatchEmbeddingsAsync(
         IEnumerable<string> texts,

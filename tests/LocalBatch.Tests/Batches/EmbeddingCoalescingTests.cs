@@ -1,5 +1,7 @@
 using System.Text.Json;
 using LocalBatch.Batches;
+using LocalBatch.Testing;
+using LocalBatch.Tests.Support;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
 namespace LocalBatch.Tests.Batches;
@@ -47,6 +49,43 @@ public sealed class EmbeddingCoalescingTests
         var error = Assert.Single(await ReadAllAsync(manager.GetErrorsAsync(job.Id)));
         Assert.Equal(("e-12", 500), (error.CustomId, error.Response!.StatusCode));
         Assert.Contains("too large", error.Response.Body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_OneLineRefusedWith400InAChunk_HalvesDownToItAndOnlyThatLineFails()
+    {
+        await using var env = await StartAsync();
+        env.Gateway.Options.FaultSelector = Simulator.RefuseInputsContaining("BAD");
+        await using var manager = env.CreateManager();
+        var texts = Enumerable.Range(0, 16).Select(i => i == 11 ? "a BAD text" : $"text {i}").ToList();
+
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(Lines(texts)))).Id);
+
+        Assert.Equal((BatchStatus.Completed, 15, 1), (job.Status, job.RequestCounts.Completed, job.RequestCounts.Failed));
+        var error = Assert.Single(await ReadAllAsync(manager.GetErrorsAsync(job.Id)));
+        Assert.Equal(("e-11", 400), (error.CustomId, error.Response!.StatusCode));
+        Assert.Contains("Input content cannot be empty", error.Response.Body.GetRawText(), StringComparison.Ordinal);
+
+        // [0,16) refused, [0,8) answered, [8,16) and [8,12) refused, [8,10) answered, [10,12) refused, [10] answered,
+        // [11] refused alone, and [12,16) still sent, so that every line has its own answer.
+        Assert.Equal(9, env.Gateway.Counters.GetRequests("/v1/embeddings"));
+    }
+
+    [Theory]
+    [InlineData(false, 501, 1)]
+    [InlineData(true, 500, 4)] // a server fault: the first attempt and 3 retries, once
+    public async Task Run_ChunkRefusedAsEveryHalfWouldBe_EveryLinesAnswerWithoutSplitting(bool embeddings, int status, int requests)
+    {
+        await using var env = await StartAsync();
+        env.Gateway.Options.EnableEmbeddings = embeddings;
+        env.Gateway.Options.FaultSelector = embeddings ? _ => new SimulatedFault(SimulatedFaultKind.InternalServerError) : null;
+        await using var manager = env.CreateManager();
+
+        var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(Lines([.. Enumerable.Range(0, 16).Select(i => $"text {i}")])))).Id);
+
+        Assert.Equal((BatchStatus.Completed, 0, 16), (job.Status, job.RequestCounts.Completed, job.RequestCounts.Failed));
+        Assert.All(await ReadAllAsync(manager.GetErrorsAsync(job.Id)), line => Assert.Equal(status, line.Response!.StatusCode));
+        Assert.Equal(requests, env.Gateway.Counters.GetRequests("/v1/embeddings"));
     }
 
     [Fact]

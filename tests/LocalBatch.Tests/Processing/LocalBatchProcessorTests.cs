@@ -135,6 +135,45 @@ public sealed class LocalBatchProcessorTests
     }
 
     [Fact]
+    public async Task ProcessBatchEmbeddingsAsync_OneInputRefusedWith400_HalvesDownToItStopsThereAndNamesItWithTheServersError()
+    {
+        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions { FaultSelector = Simulator.RefuseInputsContaining("BAD") });
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
+        var texts = Enumerable.Range(0, 16).Select(i => i == 11 ? "a BAD text" : $"text {i}").ToList();
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => processor.ProcessBatchEmbeddingsAsync(texts));
+
+        Assert.Equal((11, 400, "invalid_request_error", "Input content cannot be empty"), (ex.InputIndex, ex.StatusCode, ex.ErrorType, ex.ServerMessage));
+        Assert.Contains("input 11", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Input content cannot be empty", ex.Message, StringComparison.Ordinal);
+        Assert.False(ex.IsTransient);
+
+        // [0,16) refused, [0,8) answered, [8,16) and [8,12) refused, [8,10) answered, [10,12) refused, [10] answered,
+        // [11] refused: the call fails there, and [12,16) is never sent.
+        Assert.Equal(8, gateway.Counters.GetRequests("/v1/embeddings"));
+    }
+
+    [Theory]
+    [InlineData("no --embeddings", 501, 1)]
+    [InlineData("server fault", 500, 6)] // the first attempt and 5 retries, once
+    [InlineData("wrong key", 401, 1)]
+    public async Task ProcessBatchEmbeddingsAsync_RefusalEveryHalfWouldGetAlike_NotSplit(string refusal, int status, int requests)
+    {
+        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
+        {
+            EnableEmbeddings = refusal != "no --embeddings",
+            ApiKey = refusal == "wrong key" ? "right-key" : null,
+            FaultSelector = refusal == "server fault" ? _ => new SimulatedFault(SimulatedFaultKind.InternalServerError) : null,
+        });
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => (o.MaxConcurrency, o.ApiKey) = (1, "wrong-key")));
+
+        var ex = await Assert.ThrowsAsync<LocalGatewayException>(() => processor.ProcessBatchEmbeddingsAsync(Enumerable.Range(0, 16).Select(i => $"text {i}")));
+
+        Assert.Equal((status, (int?)null), (ex.StatusCode, ex.InputIndex));
+        Assert.Equal(requests, gateway.Counters.GetRequests("/v1/embeddings"));
+    }
+
+    [Fact]
     public async Task StreamBatchCompletionsAsync_LongInput_ReadsLazilyAndKeepsBound()
     {
         await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions { Slots = 8 });

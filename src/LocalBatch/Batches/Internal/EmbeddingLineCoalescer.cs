@@ -1,9 +1,11 @@
-using System.Runtime.ExceptionServices;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using LocalBatch.Gateway.Internal;
+using LocalBatch.Internal;
+using LocalBatch.Processing.Internal;
 
 namespace LocalBatch.Batches.Internal;
 
@@ -12,8 +14,8 @@ namespace LocalBatch.Batches.Internal;
 /// together as one <c>/v1/embeddings</c> call (up to <see cref="LocalBatchOptions.MaxEmbeddingInputsPerRequest"/> inputs
 /// and <see cref="MaxChunkChars"/> characters), which a server embeds faster than one call a line; the answer is split
 /// back into one body per line, as the line's own call would have been answered: its vectors indexed from 0, and its
-/// share of the usage. A chunk the server refuses is sent again in halves, down to single lines, which get their own
-/// answers.
+/// share of the usage. A chunk the server refuses is sent again in halves under <see cref="EmbeddingSplit"/>'s rule, down
+/// to single lines, which get their own answers.
 /// </summary>
 internal static class EmbeddingLineCoalescer
 {
@@ -58,56 +60,62 @@ internal static class EmbeddingLineCoalescer
         }
     }
 
-    /// <summary>Sends one chunk and answers each of its lines; what happened is returned, attempts counted over every call it took.</summary>
-    /// <remarks>No usable answer at all (the server unreachable, say) is the returned failure: every line's.</remarks>
+    /// <summary>
+    /// Sends one chunk and answers each of its lines: one call, sent again in halves down to single lines (each its own
+    /// body, as it is) when <see cref="EmbeddingSplit"/>'s rule says the refusal may be one line's, or when the answer
+    /// cannot be shared out among the lines; a refusal outside the rule is every line's answer. What happened is
+    /// returned, attempts counted over every call it took; no usable answer at all (the server unreachable, say) is the
+    /// returned failure, every line's.
+    /// </summary>
     public static async Task<Sent<GatewayResponse[]>> SendAsync(LocalGatewayClient client, IReadOnlyList<BatchInputLine> chunk, ServerEndpoint? preferred, CancellationToken cancellationToken)
     {
         var attempts = 0;
         ServerEndpoint? server = null;
+        var answers = new List<GatewayResponse>(chunk.Count);
         try
         {
-            var answers = await SendChunkAsync(chunk).ConfigureAwait(false);
-            return new Sent<GatewayResponse[]>(answers, null, server, attempts);
+            await foreach (var (_, _, lines) in EmbeddingSplit.SendAsync(0, chunk.Count, SendLinesAsync, client.Logger, cancellationToken).ConfigureAwait(false))
+            {
+                answers.AddRange(lines);
+            }
         }
         catch (LocalGatewayException ex)
         {
             return new Sent<GatewayResponse[]>(null, ExceptionDispatchInfo.Capture(ex), server, attempts);
         }
 
-        async Task<GatewayResponse> SendOneAsync(JsonElement body)
+        return new Sent<GatewayResponse[]>([.. answers], null, server, attempts);
+
+        async Task<GatewayResponse> SendOneAsync(JsonElement body, CancellationToken token)
         {
-            var sent = await client.SendRawAsync("/v1/embeddings", body, preferred, cancellationToken).ConfigureAwait(false);
+            var sent = await client.SendRawAsync("/v1/embeddings", body, preferred, token).ConfigureAwait(false);
             attempts += sent.Attempts;
             server = sent.Server ?? server;
             return sent.GetValueOrThrow();
         }
 
-        async Task<GatewayResponse[]> SendChunkAsync(IReadOnlyList<BatchInputLine> lines)
+        async Task<EmbeddingSplit.Reply<GatewayResponse[]>> SendLinesAsync(int start, int count, CancellationToken token)
         {
-            if (lines.Count == 1)
+            if (count == 1)
             {
-                return [await SendOneAsync(lines[0].Body).ConfigureAwait(false)];
+                var own = await SendOneAsync(chunk[start].Body, token).ConfigureAwait(false);
+                return own.IsSuccess ? EmbeddingSplit.Answered<GatewayResponse[]>([own]) : RefusedFor(own, [own]);
             }
 
-            var answer = await SendOneAsync(Combine(lines)).ConfigureAwait(false);
-            if (answer.IsSuccess && Split(answer, lines) is { } bodies)
+            var lines = new ListSegment<BatchInputLine>(chunk, start, count);
+            var answer = await SendOneAsync(Combine(lines), token).ConfigureAwait(false);
+            if (!answer.IsSuccess)
             {
-                return bodies;
+                // Should the refusal stand (a fault that outlasted the retries, a refused key), it is every line's
+                // answer, as its own call's would have been.
+                return RefusedFor(answer, [.. lines.Select(_ => answer with { RequestId = null })]);
             }
 
-            if (!answer.IsSuccess && (answer.StatusCode is 401 or 403 || BatchResultMapper.ErrorOf(answer) is { Kind: GatewayErrorKind.Server }))
-            {
-                // A fault that outlasted the retries (a server down or overloaded), or a refused API key: every line's
-                // answer, as its own call's would have been; sending halves would only repeat it.
-                return [.. lines.Select(_ => answer with { RequestId = null })];
-            }
-
-            // Refused (an input too large for the server's batch, say), or an answer that does not fit: in halves.
-            var half = lines.Count / 2;
-            var first = await SendChunkAsync([.. lines.Take(half)]).ConfigureAwait(false);
-            var second = await SendChunkAsync([.. lines.Skip(half)]).ConfigureAwait(false);
-            return [.. first, .. second];
+            return Split(answer, lines) is { } bodies ? EmbeddingSplit.Answered(bodies) : EmbeddingSplit.Unfit<GatewayResponse[]>([]);
         }
+
+        static EmbeddingSplit.Reply<GatewayResponse[]> RefusedFor(GatewayResponse refusal, GatewayResponse[] answers) =>
+            EmbeddingSplit.Refused(answers, refusal.StatusCode, LocalGatewayException.ReadErrorBody(refusal.Body).Message);
     }
 
     /// <summary>What makes two lines' bodies fit one call (everything but <c>input</c>), their inputs and characters; no shape for an input that is not text.</summary>

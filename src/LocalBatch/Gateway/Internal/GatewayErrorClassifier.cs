@@ -25,8 +25,4 @@ internal static class GatewayErrorClassifier
     /// <summary>Returns <see langword="true"/> when a 500's message marks an input the server can never process.</summary>
     public static bool IsPermanentServerError(string? serverMessage) =>
         serverMessage is not null && PermanentServerErrors.Any(text => serverMessage.Contains(text, StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>Returns <see langword="true"/> when the message is llama.cpp's "input is too large to process" answer.</summary>
-    public static bool IsInputTooLarge(LocalGatewayException exception) =>
-        exception.StatusCode == 500 && exception.ServerMessage?.Contains("too large to process", StringComparison.OrdinalIgnoreCase) == true;
 }

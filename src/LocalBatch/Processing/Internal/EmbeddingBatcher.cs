@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +6,8 @@ namespace LocalBatch.Processing.Internal;
 
 /// <summary>
 /// Embeds a list of texts in as few calls as the server allows: chunks of at most N inputs, sent on the engine's lanes
-/// (as many as the batch's bound), split in halves when the server calls a chunk too large, merged back in input order.
+/// (as many as the batch's bound), split in halves when the server refuses a chunk under <see cref="EmbeddingSplit"/>'s
+/// rule, merged back in input order; a single input still refused fails the whole call, naming its index.
 /// </summary>
 internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptions options, ILogger logger)
 {
@@ -52,6 +52,18 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
 
         async Task EmbedRangeAsync(int start, int count)
         {
+            await foreach (var (first, _, refusal) in EmbeddingSplit.SendAsync(start, count, SendRangeAsync, logger, cancellationToken).ConfigureAwait(false))
+            {
+                if (refusal is not null)
+                {
+                    // Only refusals under the rule come back as values, and such a refusal stands only on a single input.
+                    throw LocalGatewayException.ForEmbeddingInput(first, refusal);
+                }
+            }
+        }
+
+        async Task<EmbeddingSplit.Reply<LocalGatewayException?>> SendRangeAsync(int start, int count, CancellationToken token)
+        {
             var request = new EmbeddingRequest
             {
                 Model = options.Model,
@@ -63,20 +75,11 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
             EmbeddingResponse response;
             try
             {
-                response = await client.CreateEmbeddingsAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await client.CreateEmbeddingsAsync(request, token).ConfigureAwait(false);
             }
-            catch (LocalGatewayException ex) when (GatewayErrorClassifier.IsInputTooLarge(ex))
+            catch (LocalGatewayException ex) when (EmbeddingSplit.Applies(ex))
             {
-                if (count == 1)
-                {
-                    throw LocalGatewayException.ForEmbeddingInput(start, ex);
-                }
-
-                Log.SplittingEmbeddingChunk(logger, start, count);
-                var half = count / 2;
-                await EmbedRangeAsync(start, half).ConfigureAwait(false);
-                await EmbedRangeAsync(start + half, count - half).ConfigureAwait(false);
-                return;
+                return EmbeddingSplit.Refused(ex);
             }
 
             if (response.Data.Count != count)
@@ -98,6 +101,7 @@ internal sealed class EmbeddingBatcher(LocalGatewayClient client, EmbeddingOptio
 
             usage.Add(response.Usage);
             Interlocked.CompareExchange(ref model, response.Model, null);
+            return EmbeddingSplit.Answered<LocalGatewayException?>(null);
         }
     }
 
