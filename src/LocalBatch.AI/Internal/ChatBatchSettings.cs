@@ -3,9 +3,9 @@ using Microsoft.Extensions.AI;
 namespace LocalBatch.AI.Internal;
 
 /// <summary>
-/// How a batch over a chat client runs on <see cref="BatchProcessing"/>, the public fan-out every LocalBatch batch uses:
-/// the batch's own bound (a chat client tells nothing of its server's slots), and the tokens of
-/// <see cref="ChatResponse.Usage"/> for the progress. Only the call for one conversation differs between the adapters.
+/// How a batch over a chat client runs on <see cref="BatchProcessing"/>, LocalBatch's public fan-out: the batch's own
+/// bound (a chat client tells nothing of its server's slots), and the tokens of <see cref="ChatResponse.Usage"/> for the
+/// progress. Only the call for one conversation differs between the adapters.
 /// </summary>
 internal static class ChatBatchSettings
 {

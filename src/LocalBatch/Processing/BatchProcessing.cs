@@ -12,11 +12,12 @@ namespace LocalBatch;
 /// </summary>
 /// <remarks>
 /// <para>
-/// An input whose operation throws (or whose answer <see cref="BatchProcessingOptions{TResult}.ErrorSelector"/> calls a
-/// failure) becomes that item's <see cref="BatchItemResult{T}.Error"/>, built by <see cref="BatchItemError.FromException"/>;
-/// it never fails or cancels the others. Only the batch's own cancellation ends it, with an
-/// <see cref="OperationCanceledException"/>: no input starts after that, and the token given to the operation aborts
-/// the ones in flight. Retries are the operation's own: each result's <see cref="BatchItemResult{T}.Attempts"/> is 1.
+/// An input whose operation throws gets that exception as its <see cref="BatchItemResult{T}.Error"/> (through
+/// <see cref="BatchItemError.FromException"/>), and one whose answer <see cref="BatchProcessingOptions{TResult}.ErrorSelector"/>
+/// calls a failure gets the selector's error; neither fails or cancels the others (an operation's own timeout is its
+/// item's error too). Only the batch's own cancellation ends it, with an <see cref="OperationCanceledException"/>: no
+/// input starts after that, and the token given to the operation aborts the ones in flight. Retries are the operation's
+/// own: each result's <see cref="BatchItemResult{T}.Attempts"/> is 1.
 /// </para>
 /// <para>
 /// Progress is reported as items finish and once more at the end, with the tokens read by

@@ -30,6 +30,17 @@ public sealed class BatchProcessingTests
     }
 
     [Fact]
+    public async Task ProcessBatchAsync_OperationsOwnTimeout_IsThatItemsErrorNotTheBatchs()
+    {
+        var results = await BatchProcessing.ProcessBatchAsync(
+            Enumerable.Range(0, 3),
+            (i, ct) => i == 1 ? Task.FromException<Answer>(new TaskCanceledException("attempt timed out")) : Task.FromResult(new Answer("ok")));
+
+        Assert.Equal([true, false, true], results.Select(r => r.IsSuccess));
+        Assert.IsType<TaskCanceledException>(results[1].Error!.Exception);
+    }
+
+    [Fact]
     public async Task ProcessBatchAsync_MaxConcurrency_ReachedButNeverExceeded()
     {
         using var gate = new WorkGate();
