@@ -43,7 +43,7 @@ public static class ChatClientBatchExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner(client, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.ProcessBatchAsync(conversations, Send(client, chatOptions), ChatBatchSettings.ToProcessingOptions<ChatResponse>(batchOptions), progress, cancellationToken);
     }
 
     /// <summary>
@@ -68,7 +68,7 @@ public static class ChatClientBatchExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner(client, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.StreamBatchAsync(conversations, Send(client, chatOptions), ChatBatchSettings.ToProcessingOptions<ChatResponse>(batchOptions), progress, cancellationToken);
     }
 
     /// <inheritdoc cref="StreamBatchAsync(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
@@ -84,12 +84,10 @@ public static class ChatClientBatchExtensions
         return client.StreamBatchAsync(conversations.ToAsyncEnumerable(), chatOptions, batchOptions, progress, cancellationToken);
     }
 
-    private static ChatBatchRunner<ChatResponse> CreateRunner(IChatClient client, ChatOptions? chatOptions, ChatBatchOptions? batchOptions)
+    /// <summary>Answers one conversation with its own copy of the options.</summary>
+    private static Func<IEnumerable<ChatMessage>, CancellationToken, Task<ChatResponse>> Send(IChatClient client, ChatOptions? chatOptions)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return new ChatBatchRunner<ChatResponse>(
-            (messages, cancellationToken) => client.GetResponseAsync(messages, chatOptions?.Clone(), cancellationToken),
-            failureOf: null,
-            batchOptions);
+        return (messages, cancellationToken) => client.GetResponseAsync(messages, chatOptions?.Clone(), cancellationToken);
     }
 }

@@ -50,7 +50,7 @@ public static class ChatClientStructuredBatchExtensions
     {
         ArgumentNullException.ThrowIfNull(conversations);
         ArgumentNullException.ThrowIfNull(serializerOptions);
-        return CreateRunner<T>(client, serializerOptions, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.ProcessBatchAsync(conversations, Send<T>(client, serializerOptions, chatOptions), Settings<T>(batchOptions), progress, cancellationToken);
     }
 
     /// <inheritdoc cref="ProcessBatchAsync{T}(IChatClient, IEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
@@ -63,7 +63,7 @@ public static class ChatClientStructuredBatchExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).RunAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.ProcessBatchAsync(conversations, Send<T>(client, serializerOptions: null, chatOptions), Settings<T>(batchOptions), progress, cancellationToken);
     }
 
     /// <summary>
@@ -95,7 +95,7 @@ public static class ChatClientStructuredBatchExtensions
     {
         ArgumentNullException.ThrowIfNull(conversations);
         ArgumentNullException.ThrowIfNull(serializerOptions);
-        return CreateRunner<T>(client, serializerOptions, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.StreamBatchAsync(conversations, Send<T>(client, serializerOptions, chatOptions), Settings<T>(batchOptions), progress, cancellationToken);
     }
 
     /// <inheritdoc cref="StreamBatchAsync{T}(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
@@ -108,7 +108,7 @@ public static class ChatClientStructuredBatchExtensions
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(conversations);
-        return CreateRunner<T>(client, serializerOptions: null, chatOptions, batchOptions).StreamAsync(conversations, progress, cancellationToken);
+        return BatchProcessing.StreamBatchAsync(conversations, Send<T>(client, serializerOptions: null, chatOptions), Settings<T>(batchOptions), progress, cancellationToken);
     }
 
     /// <inheritdoc cref="StreamBatchAsync{T}(IChatClient, IAsyncEnumerable{IEnumerable{ChatMessage}}, JsonSerializerOptions, ChatOptions?, ChatBatchOptions?, IProgress{BatchProgress}?, CancellationToken)"/>
@@ -138,16 +138,18 @@ public static class ChatClientStructuredBatchExtensions
         return client.StreamBatchAsync<T>(conversations.ToAsyncEnumerable(), chatOptions, batchOptions, progress, cancellationToken);
     }
 
-    private static ChatBatchRunner<ChatResponse<T>> CreateRunner<T>(IChatClient client, JsonSerializerOptions? serializerOptions, ChatOptions? chatOptions, ChatBatchOptions? batchOptions)
+    /// <summary>Answers one conversation as a <typeparamref name="T"/>, with its own copy of the options.</summary>
+    private static Func<IEnumerable<ChatMessage>, CancellationToken, Task<ChatResponse<T>>> Send<T>(IChatClient client, JsonSerializerOptions? serializerOptions, ChatOptions? chatOptions)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return new ChatBatchRunner<ChatResponse<T>>(
-            serializerOptions is null
-                ? (messages, cancellationToken) => client.GetResponseAsync<T>(messages, chatOptions?.Clone(), cancellationToken: cancellationToken)
-                : (messages, cancellationToken) => client.GetResponseAsync<T>(messages, serializerOptions, chatOptions?.Clone(), cancellationToken: cancellationToken),
-            static response => ReadFailure(response),
-            batchOptions);
+        return serializerOptions is null
+            ? (messages, cancellationToken) => client.GetResponseAsync<T>(messages, chatOptions?.Clone(), cancellationToken: cancellationToken)
+            : (messages, cancellationToken) => client.GetResponseAsync<T>(messages, serializerOptions, chatOptions?.Clone(), cancellationToken: cancellationToken);
     }
+
+    /// <summary>The batch's bound, and an answer that does not read as <typeparamref name="T"/> as the item's error.</summary>
+    private static BatchProcessingOptions<ChatResponse<T>> Settings<T>(ChatBatchOptions? batchOptions) =>
+        ChatBatchSettings.ToProcessingOptions<ChatResponse<T>>(batchOptions, static response => ReadFailure(response));
 
     /// <summary>Reads the answer once; a failure to read it is the item's error.</summary>
     private static BatchItemError? ReadFailure<T>(ChatResponse<T> response)

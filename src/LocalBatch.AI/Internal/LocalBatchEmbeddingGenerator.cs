@@ -12,7 +12,7 @@ internal sealed class LocalBatchEmbeddingGenerator(LocalBatchProcessor processor
     /// <summary>The provider named in the metadata: the server the processor is made for.</summary>
     public const string ProviderName = "llama.cpp";
 
-    private readonly EmbeddingGeneratorMetadata _metadata = new(ProviderName, processor.Client.Endpoint, processor.Client.Options.DefaultModel);
+    private readonly EmbeddingGeneratorMetadata _metadata = new(ProviderName, processor.Client.Endpoint, processor.Client.DefaultModel);
 
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values,

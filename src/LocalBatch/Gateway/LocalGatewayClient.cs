@@ -95,6 +95,10 @@ public sealed partial class LocalGatewayClient : IDisposable
     /// <summary>Gets the base addresses of the servers requests are spread over, in the order of the options.</summary>
     public IReadOnlyList<Uri> Endpoints => [.. Pool.Endpoints.Select(static endpoint => endpoint.BaseAddress)];
 
+    /// <summary>Gets the model name this client puts in requests that name none (<see cref="LocalBatchOptions.DefaultModel"/>).</summary>
+    /// <value>The model name, or <see langword="null"/> when requests without one leave the field out.</value>
+    public string? DefaultModel => Options.DefaultModel;
+
     /// <summary>Gets the options this client was built with.</summary>
     internal LocalBatchOptions Options { get; }
 

@@ -189,6 +189,16 @@ public sealed class LocalGatewayClientTests
         Assert.NotNull(response.Text);
     }
 
+    [Theory]
+    [InlineData("local-model")]
+    [InlineData(null)]
+    public void DefaultModel_IsTheOptionsDefaultModel(string? model)
+    {
+        using var client = new LocalGatewayClient(new LocalBatchOptions { Endpoint = new Uri("http://127.0.0.1:8080"), DefaultModel = model });
+
+        Assert.Equal(model, client.DefaultModel);
+    }
+
     [Fact]
     public void Constructor_InvalidOptions_ReportsEveryProblem()
     {

@@ -68,14 +68,26 @@ internal sealed class BatchOperation<TRequest, TResult>(
         }
 
         var value = sent.Value;
-        var error = sent.Exception is { } failure ? BatchItemError.FromException(failure) : failureOf?.Invoke(value!);
+        BatchItemError? error;
+        Usage? used = null;
+        try
+        {
+            // The caller's own readers of an answer: one that throws fails its item, never the batch.
+            error = sent.Exception is { } failure ? BatchItemError.FromException(failure) : failureOf?.Invoke(value!);
+            used = error is null && value is not null ? usage(value) : null;
+        }
+        catch (Exception ex)
+        {
+            error = BatchItemError.FromException(ex);
+        }
+
         if (error is not null)
         {
             Log.BatchItemFailed(logger, index, error.ToString());
         }
 
         lane.Keep(sent.Server);
-        tracker.ItemFinished(error is null, error is null && value is not null ? usage(value) : null);
+        tracker.ItemFinished(error is null, used);
         var result = new BatchItemResult<TResult>
         {
             Index = index,
