@@ -89,7 +89,6 @@ public sealed class BatchJobManagerTests
 
         await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.RetrieveAsync(id));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => manager.CancelAsync(id));
-        Assert.ThrowsAny<ArgumentException>(() => manager.GetFilePath(id, "output"));
         Assert.ThrowsAny<ArgumentException>(() => manager.GetFilePath(id, BatchFileKind.Output));
         Assert.ThrowsAny<ArgumentException>(() => manager.GetResultsAsync(id));
     }
@@ -134,8 +133,6 @@ public sealed class BatchJobManagerTests
         Assert.Equal(2, File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Input)).Length);
         Assert.Equal(2, File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Output)).Length);
         Assert.Empty(File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Errors)));
-        Assert.Equal(manager.GetFilePath(job.Id, BatchFileKind.Output), manager.GetFilePath(job.Id, "output"));
-        Assert.Throws<ArgumentException>(() => manager.GetFilePath(job.Id, "logs"));
         Assert.Throws<ArgumentException>(() => manager.GetFilePath(job.Id, (BatchFileKind)9));
     }
 
