@@ -123,7 +123,7 @@ internal sealed class QueueWorkerPool : IDisposable
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // A cancelled shutdown: StopCoreAsync marks what is left in the channel.
+            // A cancelled shutdown: StopAsync marks what is left in the channel.
         }
     }
 
