@@ -43,6 +43,7 @@ public sealed class BatchJobManagerTests
         // Every line sent once, plus the two transient faults retried.
         Assert.Equal(22, env.ChatRequests);
         Assert.True(env.Gateway.Counters.PeakInFlight <= 4);
+        await env.WaitForGatewayIdleAsync();
         Assert.Equal(env.Gateway.Counters.PromptTokens, job.Usage!.InputTokens);
         Assert.Equal(env.Gateway.Counters.CompletionTokens, job.Usage.OutputTokens);
         Assert.Equal(job.Usage.InputTokens + job.Usage.OutputTokens, job.Usage.TotalTokens);
