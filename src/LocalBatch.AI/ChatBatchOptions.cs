@@ -16,12 +16,13 @@ namespace LocalBatch;
 public sealed class ChatBatchOptions
 {
     /// <summary>Gets or sets how many conversations are sent at once; the others wait for a free slot.</summary>
-    /// <value>
-    /// The default is <see cref="LocalBatchOptions.FallbackConcurrency"/> (4): a chat client does not tell how many requests
-    /// its server decodes in parallel. For llama-server, set it to the server's <c>-np</c> (its <c>total_slots</c>); for a
-    /// hosted service, to what its rate limit allows. From 1 to <see cref="LocalBatchOptions.MaxConcurrencyLimit"/> (4096).
-    /// </value>
-    /// <remarks>Each batch keeps its own bound: two batches running at once on one chat client may together send twice as many.</remarks>
+    /// <value>The default value is 4.</value>
+    /// <remarks>
+    /// From 1 to <see cref="LocalBatchOptions.MaxConcurrencyLimit"/> (4096). A chat client does not tell how many requests its
+    /// server decodes in parallel: for llama-server, set it to the server's <c>-np</c> (its <c>total_slots</c>); for a hosted
+    /// service, to what its rate limit allows. Each batch keeps its own bound: two batches running at once on one chat
+    /// client may together send twice as many.
+    /// </remarks>
     [Range(1, LocalBatchOptions.MaxConcurrencyLimit)]
-    public int MaxConcurrency { get; set; } = LocalBatchOptions.FallbackConcurrency;
+    public int MaxConcurrency { get; set; } = 4;
 }

@@ -180,6 +180,20 @@ public sealed class SimulatedGateway : IAsyncDisposable
         _waiters.WaitAsync(() => Counters.TotalRequests >= count, cancellationToken);
 
     /// <summary>
+    /// Waits until no request is being handled: every request received so far, on every route, has been answered (or
+    /// abandoned) and counted. A request's last counters change after its response is written, which may be after the
+    /// client has read it: await this once the expected responses have arrived, then assert
+    /// <see cref="SimulatedGatewayCounters.InFlight"/>, <see cref="SimulatedGatewayCounters.SucceededRequests"/> or the
+    /// token counters. Completes at once when no request is being handled, including before any has arrived.
+    /// </summary>
+    /// <param name="cancellationToken">The token to stop waiting.</param>
+    /// <returns>A task that completes when no request is being handled.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled first.</exception>
+    /// <exception cref="ObjectDisposedException">The gateway was disposed first.</exception>
+    public Task WaitForIdleAsync(CancellationToken cancellationToken = default) =>
+        _waiters.WaitAsync(() => Counters.IsIdle, cancellationToken);
+
+    /// <summary>
     /// Stops the server as a crash would: the port is closed, so new connections are refused, and open
     /// connections and requests in flight are aborted at once. Counters, options, scripted faults, loading and
     /// pause state are kept. Does nothing when the gateway is not listening.

@@ -8,6 +8,11 @@ namespace LocalBatch.Testing;
 /// Live counters of a <see cref="SimulatedGateway"/>. All members are thread-safe; the values are read
 /// without locking, so two properties read one after the other may reflect different moments.
 /// </summary>
+/// <remarks>
+/// A request leaves <see cref="InFlight"/>, and is counted in <see cref="SucceededRequests"/> and the token counters,
+/// once its response has been written, which may be after the client has read it. To assert them once the responses
+/// have arrived, first await <see cref="SimulatedGateway.WaitForIdleAsync"/>.
+/// </remarks>
 public sealed class SimulatedGatewayCounters
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _perPath = new(StringComparer.Ordinal);
@@ -17,6 +22,7 @@ public sealed class SimulatedGatewayCounters
     private readonly long[] _slotWorkTicks;
     private long _totalRequests;
     private int _inFlight;
+    private int _handling;
     private int _peakInFlight;
     private int _activeSlots;
     private int _peakActiveSlots;
@@ -41,7 +47,8 @@ public sealed class SimulatedGatewayCounters
 
     /// <summary>
     /// Gets the number of generation requests (completions, chat completions, embeddings) being handled now,
-    /// from their arrival (before waiting for a slot) to the end of their response.
+    /// from their arrival (before waiting for a slot) to the end of their response (see
+    /// <see cref="SimulatedGateway.WaitForIdleAsync"/>).
     /// </summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -141,6 +148,9 @@ public sealed class SimulatedGatewayCounters
         return _perPath.TryGetValue(path, out var box) ? Volatile.Read(ref box.Value) : 0;
     }
 
+    /// <summary>Gets a value indicating whether no request of any route is being handled.</summary>
+    internal bool IsIdle => Volatile.Read(ref _handling) == 0;
+
     /// <summary>
     /// Sets every counter back to zero, except <see cref="InFlight"/>, which reflects requests still running;
     /// <see cref="PeakInFlight"/> and <see cref="PeakActiveSlots"/> restart from the current values.
@@ -181,9 +191,17 @@ public sealed class SimulatedGatewayCounters
     {
         var box = _perPath.GetOrAdd(path, static _ => new StrongBox<long>());
         Interlocked.Increment(ref box.Value);
+        Interlocked.Increment(ref _handling);
         var sequence = Interlocked.Increment(ref _totalRequests);
         _waiters.Notify();
         return sequence;
+    }
+
+    /// <summary>Marks a request received by <see cref="OnRequestReceived"/> as handled: answered, aborted or failed, and counted.</summary>
+    internal void OnRequestHandled()
+    {
+        Interlocked.Decrement(ref _handling);
+        _waiters.Notify();
     }
 
     internal void OnEnterInFlight()

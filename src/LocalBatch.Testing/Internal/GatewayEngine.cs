@@ -69,6 +69,11 @@ internal sealed class GatewayEngine
             // Like llama-server, an unexpected failure while handling a request is a 500 with its message.
             await WriteAsync(context, ErrorResponses.ServerError(exception.Message), truncate: false, cancellationToken).ConfigureAwait(false);
         }
+        finally
+        {
+            // Last, after every other counter of the request: what SimulatedGateway.WaitForIdleAsync waits for.
+            _counters.OnRequestHandled();
+        }
     }
 
     private async Task HandleCoreAsync(HttpContext context, string path, long sequence, CancellationToken cancellationToken)

@@ -35,20 +35,6 @@ public sealed partial class BatchJobManager
         _ => throw new ArgumentException($"Unknown file kind {kind}.", nameof(kind)),
     };
 
-    /// <summary>Gets the path of a batch's stored file: <c>input</c>, <c>output</c> or <c>errors</c>.</summary>
-    /// <param name="batchId">The batch id.</param>
-    /// <param name="kind">Which file: <c>input</c>, <c>output</c> or <c>errors</c>.</param>
-    /// <returns>The full path (the file may not exist yet).</returns>
-    /// <exception cref="ArgumentException">The id or kind is not valid.</exception>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-    public string GetFilePath(string batchId, string kind) => kind switch
-    {
-        "input" => GetFilePath(batchId, BatchFileKind.Input),
-        "output" => GetFilePath(batchId, BatchFileKind.Output),
-        "errors" => GetFilePath(batchId, BatchFileKind.Errors),
-        _ => throw new ArgumentException($"Unknown file kind '{kind}'; use input, output or errors.", nameof(kind)),
-    };
-
     /// <summary>Creates a new batch from the input lines of every request that failed in a finished batch.</summary>
     /// <param name="batchId">The finished batch.</param>
     /// <param name="options">The new batch's settings; its metadata gets <c>retry_of</c>.</param>

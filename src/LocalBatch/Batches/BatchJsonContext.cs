@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,4 +20,6 @@ namespace LocalBatch.Batches;
 [JsonSerializable(typeof(BatchResultLine))]
 [JsonSerializable(typeof(BatchErrors))]
 [JsonSerializable(typeof(BatchStatus))]
+[SuppressMessage("ApiDesign", "RS0041:Public members should not use oblivious types", Justification =
+    "The generator declares each JsonTypeInfo<T> property nullable-oblivious on purpose (dotnet/runtime#95341); PublicAPI.Shipped.txt lists them with '~'.")]
 public sealed partial class BatchJsonContext : JsonSerializerContext;

@@ -106,12 +106,6 @@ public sealed class LocalBatchOptions
     [Range(1, int.MaxValue)]
     public int MaxEmbeddingInputsPerRequest { get; set; } = 256;
 
-    /// <summary>
-    /// The concurrency that earlier versions assumed for a server without <c>/props</c>. Such a server's concurrency is
-    /// now found from its latency (see <see cref="UseAdaptiveConcurrency"/>); the constant is kept for code that names it.
-    /// </summary>
-    public const int FallbackConcurrency = 4;
-
     /// <summary>The largest <see cref="MaxConcurrency"/> (and <see cref="RequestQueueOptions.MaxWorkers"/>) accepted: 4096.</summary>
     public const int MaxConcurrencyLimit = 4096;
 }

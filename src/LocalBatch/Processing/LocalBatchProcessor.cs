@@ -184,7 +184,7 @@ public sealed class LocalBatchProcessor : IDisposable
 
     /// <summary>
     /// Returns the number of requests a batch keeps in flight: <see cref="LocalBatchOptions.MaxConcurrency"/> when set,
-    /// else the server's <c>total_slots</c> (read once per client), else <see cref="LocalBatchOptions.FallbackConcurrency"/>.
+    /// else the server's <c>total_slots</c> (read once per client), else the most its latency-based limit may reach.
     /// </summary>
     /// <remarks>
     /// The fallback applies when the server has no <c>/props</c> or refuses it, and, for this batch only, when it cannot

@@ -16,7 +16,8 @@ public sealed class RequestQueueOptions
     /// <summary>Gets or sets how many workers run requests at once; 0 means automatic.</summary>
     /// <value>
     /// The default is 0: the gateway client's <see cref="LocalBatchOptions.MaxConcurrency"/> when set, else <c>total_slots</c>
-    /// from the server's <c>/props</c>, else <see cref="LocalBatchOptions.FallbackConcurrency"/> (the rule of
+    /// from the server's <c>/props</c>, else a concurrency found from its latency (see
+    /// <see cref="LocalBatchOptions.UseAdaptiveConcurrency"/>), summed over the servers (the rule of
     /// <see cref="LocalBatchProcessor.GetConcurrencyAsync"/>). The automatic count is read once, in the background: requests
     /// submitted meanwhile wait in the queue. At most 4096.
     /// </value>

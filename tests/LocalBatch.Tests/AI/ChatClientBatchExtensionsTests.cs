@@ -56,7 +56,7 @@ public sealed class ChatClientBatchExtensionsTests
         gate.Open();
         await batch;
 
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, gate.Peak);
+        Assert.Equal(4, gate.Peak);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public sealed class BatchAuthStopTests
         await using var resumed = new BatchJobManager(accepted, new BatchJobManagerOptions { StoreDirectory = env.StoreDirectory });
 
         var job = await resumed.WaitAsync(id);
+        await env.WaitForGatewayIdleAsync();
 
         Assert.Equal((BatchStatus.Completed, new BatchRequestCounts(Lines, Lines, 0)), (job.Status, job.RequestCounts));
         Assert.Equal(Lines, env.Gateway.Counters.SucceededRequests); // each line answered once (no /props: the concurrency is fixed)

@@ -210,7 +210,7 @@ public sealed class BatchResumeTests
         await using var env = await StartAsync();
         await using var manager = env.CreateManager();
         var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(2)))).Id);
-        var path = manager.GetFilePath(job.Id, "output");
+        var path = manager.GetFilePath(job.Id, BatchFileKind.Output);
         var lines = File.ReadAllLines(path);
         File.WriteAllLines(path, [lines[0][..10], lines[1]]);
 
@@ -269,7 +269,7 @@ public sealed class BatchResumeTests
         Assert.Equal(BatchStatus.InProgress, stopped.Status);
         Assert.Equal(new BatchRequestCounts(5, 0, 0), stopped.RequestCounts);
         Assert.False(manager.IsRunning(id));
-        Assert.Empty(ReadCustomIds(manager.GetFilePath(id, "errors")));
+        Assert.Empty(ReadCustomIds(manager.GetFilePath(id, BatchFileKind.Errors)));
 
         await env.Gateway.StartListeningAsync();
         var job = await manager.WaitAsync(id);

@@ -160,7 +160,7 @@ public sealed class BatchWireFormatTests
         await using var manager = env.CreateManager();
         var job = await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)))).Id);
 
-        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "output")));
+        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Output)));
         using var json = JsonDocument.Parse(text);
         var root = json.RootElement;
 
@@ -187,7 +187,7 @@ public sealed class BatchWireFormatTests
         Assert.Equal(new BatchRequestCounts(1, 0, 1), job.RequestCounts);
         Assert.Null(job.OutputFileId);
         Assert.NotNull(job.ErrorFileId);
-        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "errors")));
+        var text = Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Errors)));
         using var json = JsonDocument.Parse(text);
         var root = json.RootElement;
 
@@ -215,7 +215,7 @@ public sealed class BatchWireFormatTests
 
         Assert.Equal(BatchStatus.Completed, job.Status);
         Assert.Equal(new BatchRequestCounts(2, 1, 1), job.RequestCounts);
-        using var json = JsonDocument.Parse(Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, "errors"))));
+        using var json = JsonDocument.Parse(Assert.Single(File.ReadAllLines(manager.GetFilePath(job.Id, BatchFileKind.Errors))));
         var root = json.RootElement;
         Assert.Equal(["id", "custom_id", "response", "error"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal("req-1", root.GetProperty("custom_id").GetString());

@@ -70,6 +70,12 @@ internal sealed class BatchTestEnvironment : IAsyncDisposable
     /// <summary>Waits until the request set by <see cref="PauseAtChatRequest"/> has arrived and paused the gateway.</summary>
     public Task WaitForPauseAsync() => Volatile.Read(ref _paused).Task.WaitAsync(TimeSpan.FromSeconds(10));
 
+    /// <summary>
+    /// Waits until the gateway handles no request: a batch may end once its last answer is read, before the gateway
+    /// has counted it.
+    /// </summary>
+    public Task WaitForGatewayIdleAsync() => Gateway.WaitForIdleAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
     public BatchJobManager CreateManager(BatchJobManagerOptions? options = null, TimeProvider? timeProvider = null)
     {
         options ??= new BatchJobManagerOptions();

@@ -21,6 +21,7 @@ public sealed class SimulatedGatewayCounterTests
         {
         }
 
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
         var counters = gateway.Counters;
         Assert.Equal(5, counters.TotalRequests);
         Assert.Equal(2, counters.GetRequests("/v1/completions"));
@@ -65,6 +66,25 @@ public sealed class SimulatedGatewayCounterTests
 
         Assert.Equal(3, gateway.Counters.TotalRequests);
         await gateway.WaitForRequestsAsync(2).WaitAsync(RequestTimeout);
+    }
+
+    [Fact]
+    public async Task WaitForIdleAsync_RequestHeld_CompletesOnceItIsAnsweredAndCounted()
+    {
+        await using var gateway = await SimulatedGateway.StartAsync();
+        using var http = CreateClient(gateway);
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout); // nothing received yet
+        gateway.Pause();
+
+        var request = PostAsync(http, "/v1/completions", """{"prompt":"x"}""");
+        await gateway.WaitForInFlightAsync(1).WaitAsync(RequestTimeout);
+        var idle = gateway.WaitForIdleAsync();
+        Assert.False(idle.IsCompleted);
+        gateway.Resume();
+        using var response = await request;
+        await idle.WaitAsync(RequestTimeout);
+
+        Assert.Equal((0, 1), (gateway.Counters.InFlight, gateway.Counters.SucceededRequests));
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class SimulatedGatewayErrorTests
         using var response = await http.SendAsync(request);
 
         var message = await AssertErrorAsync(response, (HttpStatusCode)status, type, null);
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
         Assert.StartsWith(messageStart, message, StringComparison.Ordinal);
         Assert.Equal(0, gateway.Counters.SucceededRequests);
     }

@@ -79,6 +79,7 @@ public sealed class SimulatedGatewayFaultTests
 
         await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(http, "/v1/completions", """{"prompt":"x"}"""));
         using var next = await PostAsync(http, "/v1/completions", """{"prompt":"x"}""");
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(1, gateway.Counters.FaultsInjected);
@@ -96,6 +97,7 @@ public sealed class SimulatedGatewayFaultTests
         var body = await truncated.Content.ReadAsStringAsync();
         using var next = await PostAsync(http, "/v1/completions", """{"prompt":"x"}""");
         var full = await next.Content.ReadAsStringAsync();
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(HttpStatusCode.OK, truncated.StatusCode);
         Assert.Equal("application/json", truncated.Content.Headers.ContentType!.MediaType);
@@ -129,6 +131,7 @@ public sealed class SimulatedGatewayFaultTests
 
         var stopwatch = Stopwatch.StartNew();
         using var response = await PostAsync(http, "/v1/completions", """{"prompt":"x"}""");
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(140), $"took {stopwatch.Elapsed}");

@@ -18,6 +18,7 @@ public sealed class SimulatedGatewayPromptCacheTests
 
         var first = await CompleteAsync(http, $"{s_document} first question");
         var second = await CompleteAsync(http, $"{s_document} second question");
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(0, CachedTokens(first));
         Assert.Equal(202, (int)second["usage"]!["prompt_tokens"]!);
@@ -36,6 +37,7 @@ public sealed class SimulatedGatewayPromptCacheTests
 
         await CompleteAsync(http, $"{s_document} first question");
         var second = await CompleteAsync(http, $"{s_document} second question");
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(0, CachedTokens(second));
         Assert.Equal(0, (int)second["timings"]!["cache_n"]!);
@@ -86,6 +88,7 @@ public sealed class SimulatedGatewayPromptCacheTests
 
         var requests = Enumerable.Range(0, 16).Select(i => CompleteAsync(http, $"{Words($"p{i}w", 20)} question"));
         await Task.WhenAll(requests);
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(16 * 21, gateway.Counters.PromptTokens);
         Assert.Equal(0, gateway.Counters.CachedPromptTokens);
@@ -160,6 +163,7 @@ public sealed class SimulatedGatewayPromptCacheTests
             last = await CompleteAsync(http, $"{s_document} question{question} now");
         }
 
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
         return (gateway.Counters.SlotWorkTime, (double)last!["timings"]!["prompt_ms"]!, gateway.Counters.CachedPromptTokens);
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using LocalBatch.Testing;
+using LocalBatch.Tests.Support;
 using static LocalBatch.Tests.Support.GatewayHttp;
 
 namespace LocalBatch.Tests.Testing;
@@ -22,12 +23,14 @@ public sealed class SimulatedGatewaySlotTests
             .ToArray();
         await gateway.WaitForInFlightAsync(5, cts.Token);
 
+        // A request is in flight from its arrival, and takes a slot only once its body is read.
+        await Eventually.HoldsAsync(() => gateway.Counters.PeakActiveSlots == 2, "two slots never became busy");
         Assert.Equal(5, gateway.Counters.InFlight);
-        Assert.Equal(2, gateway.Counters.PeakActiveSlots);
         Assert.Equal(0, gateway.Counters.SucceededRequests);
 
         gateway.Resume();
         var responses = await Task.WhenAll(requests);
+        await gateway.WaitForIdleAsync(cts.Token);
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(2, gateway.Counters.PeakActiveSlots);
@@ -96,6 +99,8 @@ public sealed class SimulatedGatewaySlotTests
         gateway.Options.Latency = TimeSpan.Zero;
         using var next = await PostAsync(http, "/v1/completions", """{"prompt":"y"}""");
 
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
+
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(1, gateway.Counters.SucceededRequests);
     }
@@ -155,6 +160,7 @@ public sealed class SimulatedGatewaySlotTests
         await gateway.StartListeningAsync();
         using var again = CreateClient(gateway);
         using var after = await PostAsync(again, "/v1/completions", """{"prompt":"x"}""");
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
 
         Assert.Equal(endpoint, gateway.Endpoint);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
@@ -173,6 +179,7 @@ public sealed class SimulatedGatewaySlotTests
         await gateway.StopListeningAsync();
 
         await Assert.ThrowsAsync<HttpRequestException>(() => pending);
+        await gateway.WaitForIdleAsync().WaitAsync(RequestTimeout);
         Assert.Equal(0, gateway.Counters.InFlight);
     }
 

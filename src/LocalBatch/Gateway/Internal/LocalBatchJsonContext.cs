@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace LocalBatch.Gateway.Internal;
 
-/// <summary>The one source-generated serializer context of the library: no reflection at run time.</summary>
+/// <summary>
+/// Source-generated JSON metadata for the gateway client's wire types (requests, responses, models, <c>/props</c>, error
+/// bodies): no reflection at run time. The Batch API's wire types have the public <see cref="Batches.BatchJsonContext"/>.
+/// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
