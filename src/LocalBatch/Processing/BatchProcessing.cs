@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using LocalBatch.Processing.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -70,6 +71,7 @@ public static class BatchProcessing
     /// <returns>The results in the order they finish; <see cref="BatchItemResult{T}.Index"/> is the input position.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="inputs"/> or <paramref name="operation"/> is <see langword="null"/>.</exception>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException"><paramref name="options"/> is not valid (thrown by this call, before enumerating).</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The same pair as the processor's Stream…Async: a lazy sequence or an async one, the optional parameters alike in both.")]
     public static IAsyncEnumerable<BatchItemResult<TResult>> StreamBatchAsync<TInput, TResult>(
         IAsyncEnumerable<TInput> inputs,
         Func<TInput, CancellationToken, Task<TResult>> operation,
@@ -85,6 +87,7 @@ public static class BatchProcessing
     }
 
     /// <inheritdoc cref="StreamBatchAsync{TInput, TResult}(IAsyncEnumerable{TInput}, Func{TInput, CancellationToken, Task{TResult}}, BatchProcessingOptions{TResult}?, IProgress{BatchProgress}?, CancellationToken)"/>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The same pair as the processor's Stream…Async: a lazy sequence or an async one, the optional parameters alike in both.")]
     public static IAsyncEnumerable<BatchItemResult<TResult>> StreamBatchAsync<TInput, TResult>(
         IEnumerable<TInput> inputs,
         Func<TInput, CancellationToken, Task<TResult>> operation,

@@ -19,13 +19,13 @@ public sealed class BatchProcessingOptions<TResult>
 {
     /// <summary>Gets or sets how many inputs are in flight at once; the others wait for one of them to finish.</summary>
     /// <value>
-    /// The default is <see cref="LocalBatchOptions.FallbackConcurrency"/> (4). From 1 to
+    /// The default value is 4. From 1 to
     /// <see cref="LocalBatchOptions.MaxConcurrencyLimit"/> (4096). For a llama-server, the server's <c>-np</c> (its
     /// <c>total_slots</c>); for a hosted service, what its rate limit allows.
     /// </value>
     /// <remarks>Each batch keeps its own bound: two batches running at once may together have twice as many in flight.</remarks>
     [Range(1, LocalBatchOptions.MaxConcurrencyLimit)]
-    public int MaxConcurrency { get; set; } = LocalBatchOptions.FallbackConcurrency;
+    public int MaxConcurrency { get; set; } = 4;
 
     /// <summary>Gets or sets how to read the token usage of a successful answer, added up in <see cref="BatchProgress"/>.</summary>
     /// <value>

@@ -61,12 +61,12 @@ public sealed class BatchProcessingTests
         using var gate = new WorkGate();
 
         var batch = BatchProcessing.ProcessBatchAsync(Enumerable.Range(0, 9), (i, ct) => gate.RunAsync(new Answer("ok"), ct));
-        await gate.WhenStarted(LocalBatchOptions.FallbackConcurrency);
+        await gate.WhenStarted(4);
         gate.Open();
         await batch;
 
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, gate.Peak);
-        Assert.Equal(LocalBatchOptions.FallbackConcurrency, new BatchProcessingOptions<Answer>().MaxConcurrency);
+        Assert.Equal(4, gate.Peak);
+        Assert.Equal(4, new BatchProcessingOptions<Answer>().MaxConcurrency);
     }
 
     [Fact]
