@@ -107,4 +107,37 @@ public sealed class BatchAuthStopTests
         var stopped = await manager.RetrieveAsync(id);
         Assert.Equal((BatchStatus.InProgress, new BatchRequestCounts(Lines, 0, 0)), (stopped.Status, stopped.RequestCounts));
     }
+
+    [Fact]
+    public async Task WaitAsync_CancelledBeforeTheRefusalsComeBack_EndsCancelledNotRefused()
+    {
+        var store = Path.Combine(Path.GetTempPath(), "localbatch-tests", Guid.NewGuid().ToString("N"));
+        var arrived = 0;
+        var bothArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, MockGateway.BaseUrl + Chat).Respond(async () =>
+        {
+            if (Interlocked.Increment(ref arrived) == Concurrency)
+            {
+                bothArrived.TrySetResult();
+            }
+
+            await answer.Task; // refused only once the batch has been cancelled
+            return MockGateway.Json(MockGateway.ErrorBody(401, "authentication_error", "Invalid API Key"), HttpStatusCode.Unauthorized);
+        });
+        using var processor = new LocalBatchProcessor(MockGateway.CreateClient(mock, o => o.MaxConcurrency = Concurrency));
+        await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store });
+        var id = (await manager.CreateAsync(ToStream(ChatLines(Lines)))).Id;
+        await bothArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var cancelling = await manager.CancelAsync(id);
+        answer.SetResult();
+        var job = await manager.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelling, cancelling.Status);
+        Assert.Equal((BatchStatus.Cancelled, new BatchRequestCounts(Lines, 0, Lines)), (job.Status, job.RequestCounts));
+        Assert.All(await ReadAllAsync(manager.GetErrorsAsync(id)), line => Assert.Equal("batch_cancelled", line.Error!.Code));
+        Assert.Equal(Concurrency, Volatile.Read(ref arrived));
+    }
 }

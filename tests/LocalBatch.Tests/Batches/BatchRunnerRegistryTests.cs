@@ -1,5 +1,6 @@
 using LocalBatch.Batches;
 using LocalBatch.Batches.Internal;
+using LocalBatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 
@@ -15,10 +16,7 @@ public sealed class BatchRunnerRegistryTests
     public async Task Completion_RunEnds_TheBatchHasLeftAndIsUnlockedWhenItIsSeen()
     {
         await using var env = await StartAsync(concurrency: 1);
-        var id = await StopMidRunAsync(env, pauseAtRequest: 2);
-        env.PauseAtChatRequest(0);
-        env.Gateway.Resume();
-        var store = new BatchStore(env.StoreDirectory);
+        var (store, id) = await StoppedMidRunAsync(env);
         await using var registry = new BatchRunnerRegistry(store, env.Processor, TimeProvider.System, NullLogger.Instance);
 
         var (_, runner) = await registry.TryStartAsync(id, heldLock: null, quiet: true);
@@ -32,11 +30,8 @@ public sealed class BatchRunnerRegistryTests
     public async Task Completion_ServerRefusesTheKey_TheBatchHasLeftAndIsUnlockedWhenTheRefusalIsSeen()
     {
         await using var env = await StartAsync(concurrency: 1);
-        var id = await StopMidRunAsync(env, pauseAtRequest: 2);
-        env.PauseAtChatRequest(0);
+        var (store, id) = await StoppedMidRunAsync(env);
         env.Gateway.Options.ApiKey = "a-key-this-client-does-not-have";
-        env.Gateway.Resume();
-        var store = new BatchStore(env.StoreDirectory);
         await using var registry = new BatchRunnerRegistry(store, env.Processor, TimeProvider.System, NullLogger.Instance);
 
         var (_, runner) = await registry.TryStartAsync(id, heldLock: null, quiet: true);
@@ -51,10 +46,7 @@ public sealed class BatchRunnerRegistryTests
     public async Task DisposeAsync_RunGoingOn_StopsItAsAShutdownThatHasLeftAndIsUnlocked()
     {
         await using var env = await StartAsync(concurrency: 1);
-        var id = await StopMidRunAsync(env, pauseAtRequest: 2);
-        env.PauseAtChatRequest(1);
-        env.Gateway.Resume();
-        var store = new BatchStore(env.StoreDirectory);
+        var (store, id) = await StoppedMidRunAsync(env, pauseAtRequest: 1);
         var registry = new BatchRunnerRegistry(store, env.Processor, TimeProvider.System, NullLogger.Instance);
         var (_, runner) = await registry.TryStartAsync(id, heldLock: null, quiet: true);
         await env.WaitForPauseAsync();
@@ -73,13 +65,12 @@ public sealed class BatchRunnerRegistryTests
         Assert.NotNull(runLock);
     }
 
-    /// <summary>A batch of four lines whose manager stopped while the gateway held the given request.</summary>
-    private static async Task<string> StopMidRunAsync(Support.BatchTestEnvironment env, int pauseAtRequest)
+    /// <summary>A batch of four lines whose manager stopped at its second request, and the gateway going again (pausing at that request of the next run, 0 never).</summary>
+    private static async Task<(BatchStore Store, string Id)> StoppedMidRunAsync(BatchTestEnvironment env, int pauseAtRequest = 0)
     {
+        var id = await BatchResumeTests.StopMidRunAsync(env, ChatLines(4), pauseAtRequest: 2);
         env.PauseAtChatRequest(pauseAtRequest);
-        await using var first = env.CreateManager();
-        var id = (await first.CreateAsync(ToStream(ChatLines(4)))).Id;
-        await env.WaitForPauseAsync();
-        return id;
+        env.Gateway.Resume();
+        return (new BatchStore(env.StoreDirectory), id);
     }
 }
