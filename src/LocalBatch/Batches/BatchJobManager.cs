@@ -176,7 +176,7 @@ public sealed partial class BatchJobManager : IAsyncDisposable
         await File.WriteAllTextAsync(_store.CancelRequestPath(batchId), string.Empty, cancellationToken).ConfigureAwait(false);
         if (_runners.TryGet(batchId, out var runner))
         {
-            runner.RequestStop(BatchStopReason.Cancel);
+            runner.RequestStop(new BatchStopReason.Cancel());
             return runner.Current;
         }
 

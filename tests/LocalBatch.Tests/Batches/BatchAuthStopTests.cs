@@ -78,34 +78,74 @@ public sealed class BatchAuthStopTests
     [InlineData(403, "permission_error", "Forbidden")]
     public async Task WaitAsync_ServerRefuses_NoRequestStartsAfterTheFirstRefusal(int status, string type, string message)
     {
-        var store = Path.Combine(Path.GetTempPath(), "localbatch-tests", Guid.NewGuid().ToString("N"));
-        var arrived = 0;
-        var bothArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var mock = new MockHttpMessageHandler();
-        mock.When(HttpMethod.Post, MockGateway.BaseUrl + Chat).Respond(async () =>
-        {
-            if (Interlocked.Increment(ref arrived) == Concurrency)
-            {
-                bothArrived.TrySetResult();
-            }
-
-            await answer.Task; // the first requests are refused together, once the waiter below is attached to the run
-            return MockGateway.Json(MockGateway.ErrorBody(status, type, message), (HttpStatusCode)status);
-        });
-        using var processor = new LocalBatchProcessor(MockGateway.CreateClient(mock, o => o.MaxConcurrency = Concurrency));
-        await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = store });
+        using var gateway = new HeldRefusals(status, type, message);
+        using var processor = new LocalBatchProcessor(MockGateway.CreateClient(gateway.Mock, o => o.MaxConcurrency = Concurrency));
+        await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = NewStore() });
         var id = (await manager.CreateAsync(ToStream(ChatLines(Lines)))).Id;
-        await bothArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await gateway.AllArrivedAsync();
         var waiting = manager.WaitAsync(id);
 
-        answer.SetResult();
+        gateway.Answer(); // the first requests are refused together, once the waiter is attached to the run
         var stop = await Assert.ThrowsAsync<LocalGatewayException>(() => waiting);
 
         Assert.Equal((status, GatewayErrorKind.Request, type), (stop.StatusCode, stop.Kind, stop.ErrorType));
         Assert.Contains($"({status} {type}: {message})", stop.Message, StringComparison.Ordinal);
-        Assert.Equal(Concurrency, Volatile.Read(ref arrived)); // those already in flight, and not one more
+        Assert.Equal(Concurrency, gateway.Arrived); // those already in flight, and not one more
         var stopped = await manager.RetrieveAsync(id);
         Assert.Equal((BatchStatus.InProgress, new BatchRequestCounts(Lines, 0, 0)), (stopped.Status, stopped.RequestCounts));
+    }
+
+    [Fact]
+    public async Task WaitAsync_CancelledBeforeTheRefusalsComeBack_EndsCancelledNotRefused()
+    {
+        using var gateway = new HeldRefusals(401, "authentication_error", "Invalid API Key");
+        using var processor = new LocalBatchProcessor(MockGateway.CreateClient(gateway.Mock, o => o.MaxConcurrency = Concurrency));
+        await using var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = NewStore() });
+        var id = (await manager.CreateAsync(ToStream(ChatLines(Lines)))).Id;
+        await gateway.AllArrivedAsync();
+
+        var cancelling = await manager.CancelAsync(id);
+        gateway.Answer(); // refused only once the batch has been cancelled
+        var job = await manager.WaitAsync(id);
+
+        Assert.Equal(BatchStatus.Cancelling, cancelling.Status);
+        Assert.Equal((BatchStatus.Cancelled, new BatchRequestCounts(Lines, 0, Lines)), (job.Status, job.RequestCounts));
+        Assert.All(await ReadAllAsync(manager.GetErrorsAsync(id)), line => Assert.Equal("batch_cancelled", line.Error!.Code));
+        Assert.Equal(Concurrency, gateway.Arrived);
+    }
+
+    private static string NewStore() => Path.Combine(Path.GetTempPath(), "localbatch-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>A gateway that refuses every chat request, each held until <see cref="Answer"/> is called.</summary>
+    private sealed class HeldRefusals : IDisposable
+    {
+        private readonly TaskCompletionSource _allArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public HeldRefusals(int status, string type, string message) =>
+            Mock.When(HttpMethod.Post, MockGateway.BaseUrl + Chat).Respond(async () =>
+            {
+                if (Interlocked.Increment(ref _arrived) == Concurrency)
+                {
+                    _allArrived.TrySetResult();
+                }
+
+                await _answer.Task;
+                return MockGateway.Json(MockGateway.ErrorBody(status, type, message), (HttpStatusCode)status);
+            });
+
+        public MockHttpMessageHandler Mock { get; } = new();
+
+        /// <summary>Gets how many requests have arrived.</summary>
+        public int Arrived => Volatile.Read(ref _arrived);
+
+        /// <summary>Waits until as many requests as the run's concurrency are held.</summary>
+        public Task AllArrivedAsync() => _allArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        /// <summary>Lets every held request (and every later one) be refused.</summary>
+        public void Answer() => _answer.SetResult();
+
+        public void Dispose() => Mock.Dispose();
     }
 }

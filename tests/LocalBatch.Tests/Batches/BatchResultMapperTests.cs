@@ -51,8 +51,8 @@ public sealed class BatchResultMapperTests
     [Fact]
     public void Unrun_CancelledOrExpired_GivesOpenAIsCodes()
     {
-        Assert.Equal("batch_cancelled", BatchResultMapper.Unrun("a", BatchStopReason.Cancel).Error!.Code);
-        Assert.Equal("batch_expired", BatchResultMapper.Unrun("a", BatchStopReason.Expire).Error!.Code);
+        Assert.Equal("batch_cancelled", BatchResultMapper.Unrun("a", new BatchStopReason.Cancel()).Error!.Code);
+        Assert.Equal("batch_expired", BatchResultMapper.Unrun("a", new BatchStopReason.Expire()).Error!.Code);
     }
 
     [Fact]

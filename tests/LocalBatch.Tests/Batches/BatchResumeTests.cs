@@ -307,7 +307,7 @@ public sealed class BatchResumeTests
     /// request <paramref name="pauseAtRequest"/>: the batch is left in progress, as a killed process leaves it (the
     /// gateway stays paused at that request).
     /// </summary>
-    private static async Task<string> StopMidRunAsync(BatchTestEnvironment env, string lines, int pauseAtRequest)
+    internal static async Task<string> StopMidRunAsync(BatchTestEnvironment env, string lines, int pauseAtRequest)
     {
         env.PauseAtChatRequest(pauseAtRequest);
         await using var first = env.CreateManager();

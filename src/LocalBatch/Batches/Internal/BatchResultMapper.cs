@@ -28,7 +28,7 @@ internal static class BatchResultMapper
     }
 
     /// <summary>The line for a request that never ran because the batch was cancelled or expired first.</summary>
-    public static BatchResultLine Unrun(string customId, BatchStopReason reason) => reason == BatchStopReason.Cancel
+    public static BatchResultLine Unrun(string customId, BatchStopReason reason) => reason is BatchStopReason.Cancel
         ? new BatchResultLine(NewLineId(), customId, null, new BatchLineError("batch_cancelled", "The batch was cancelled before this request ran."))
         : new BatchResultLine(NewLineId(), customId, null, new BatchLineError("batch_expired", "The batch's completion window ended before this request ran."));
 

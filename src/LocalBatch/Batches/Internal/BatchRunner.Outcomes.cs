@@ -10,29 +10,29 @@ internal sealed partial class BatchRunner
     /// The unanswered requests sent, each with its outcome as it finishes: embedding lines coalesced into array calls;
     /// other lines in runs of shared prompt prefixes when some share one, else in input order.
     /// </summary>
-    /// <remarks>Sent with the refusal's token and watched by it: the first refused API key stops the sending.</remarks>
-    private async Task<IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)>> OutcomesAsync(BatchResultFiles files, KeyRefusal refusal)
+    /// <remarks>Sent with the run's stop token, each answer checked by its stop source: the first refused API key stops the sending.</remarks>
+    private async Task<IAsyncEnumerable<(BatchInputLine Request, BatchItemResult<GatewayResponse> Result)>> OutcomesAsync(BatchResultFiles files)
     {
         var endpoint = Current.Endpoint;
         var remaining = Current.RequestCounts.Total - files.Completed - files.Failed;
-        var unanswered = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _signals.Token);
+        var unanswered = BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, _stop.Token);
         if (endpoint == "/v1/embeddings")
         {
             var client = _processor.Client;
-            var chunks = EmbeddingLineCoalescer.ChunkAsync(unanswered, client.Options.MaxEmbeddingInputsPerRequest, _signals.Token);
+            var chunks = EmbeddingLineCoalescer.ChunkAsync(unanswered, client.Options.MaxEmbeddingInputsPerRequest, _stop.Token);
             var coalesced = new BatchOperation<IReadOnlyList<BatchInputLine>, GatewayResponse[]>(
-                (chunk, server, ct) => refusal.SendAsync(token => EmbeddingLineCoalescer.SendAsync(client, chunk, server, token), ct),
+                (chunk, server, ct) => _stop.SendAsync(token => EmbeddingLineCoalescer.SendAsync(client, chunk, server, token), ct),
                 static _ => null);
-            return EachLineAsync(_processor.StreamAsync(chunks, coalesced, endpoint, remaining, _progress, reportServers: false, refusal.Token));
+            return EachLineAsync(_processor.StreamAsync(chunks, coalesced, endpoint, remaining, _progress, reportServers: false, _stop.Token));
         }
 
         var operation = new BatchOperation<BatchInputLine, GatewayResponse>(
-            (line, server, ct) => refusal.SendAsync(token => _processor.Client.SendRawAsync(endpoint, line.Body, server, token), ct),
+            (line, server, ct) => _stop.SendAsync(token => _processor.Client.SendRawAsync(endpoint, line.Body, server, token), ct),
             static _ => null,
             BatchResultMapper.ErrorOf);
         return await PlanAsync(endpoint, files).ConfigureAwait(false) is { } plan
-            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_signals.Token), operation, endpoint, remaining, _progress, refusal.Token)
-            : _processor.StreamAsync(unanswered, operation, endpoint, remaining, _progress, reportServers: false, refusal.Token);
+            ? _processor.StreamRunsAsync(plan.ReadRunsAsync(_stop.Token), operation, endpoint, remaining, _progress, _stop.Token)
+            : _processor.StreamAsync(unanswered, operation, endpoint, remaining, _progress, reportServers: false, _stop.Token);
     }
 
     /// <summary>A coalesced chunk's outcome as each of its lines' own.</summary>
@@ -67,8 +67,8 @@ internal sealed partial class BatchRunner
             return null;
         }
 
-        var lanes = await _processor.GetConcurrencyAsync(_signals.Token).ConfigureAwait(false);
-        var plan = await BatchRunPlan.CreateAsync(_store, Current, files.Answered, lanes, _signals.Token).ConfigureAwait(false);
+        var lanes = await _processor.GetConcurrencyAsync(_stop.Token).ConfigureAwait(false);
+        var plan = await BatchRunPlan.CreateAsync(_store, Current, files.Answered, lanes, _stop.Token).ConfigureAwait(false);
         if (plan is not null)
         {
             Log.BatchPlannedByPrefix(_logger, Current.Id, plan.Count, plan.Runs);

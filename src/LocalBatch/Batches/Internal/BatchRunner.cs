@@ -6,7 +6,10 @@ namespace LocalBatch.Batches.Internal;
 /// <summary>
 /// Runs one batch to its end: streams the stored input through the processor (skipping every request already
 /// answered), appends each outcome to the output or error file as it finishes, keeps the state file current, and
-/// finishes the lifecycle (completed, cancelled or expired).
+/// finishes the lifecycle (completed, cancelled or expired). Every way of stopping it goes through its one
+/// <see cref="BatchStopSource"/>, and the run ends with that source's first reason, from which it decides the batch's
+/// fate in one place. It knows nothing of who owns it: its owner starts it, awaits the run, lets go of the batch, then
+/// disposes it, which gives the run's end to <see cref="Completion"/>.
 /// </summary>
 internal sealed partial class BatchRunner : IAsyncDisposable
 {
@@ -16,43 +19,54 @@ internal sealed partial class BatchRunner : IAsyncDisposable
     private readonly LocalBatchProcessor _processor;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly FileStream _lock;
-    private readonly Action<BatchRunner> _ended;
-    private readonly BatchStopSignals _signals;
+    private readonly BatchStopSource _stop;
     private readonly BatchUsageCounter _usage = new();
     private readonly TaskCompletionSource<BatchJob> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LatestProgress _progress = new();
     private readonly Lock _gate = new();
     private BatchJob _job;
     private int _doneAtStart;
-    private Task? _run;
+    private Task<BatchJob>? _run;
 
-    // ended: called when the run is over (ended or failed), before the lock is released and Completion completes.
-    public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger, FileStream runLock, Action<BatchRunner> ended)
+    public BatchRunner(BatchJob job, BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger)
     {
-        _ended = ended;
         _job = job;
         _store = store;
         _processor = processor;
         _time = time;
         _logger = logger;
-        _lock = runLock;
-        _signals = new BatchStopSignals(store.CancelRequestPath(job.Id), time, OnStopping);
+        _stop = new BatchStopSource(store.CancelRequestPath(job.Id), time);
     }
 
     public BatchJob Current => Volatile.Read(ref _job);
 
-    /// <summary>Completes with the batch's final state (or its state at shutdown).</summary>
+    /// <summary>
+    /// Completes, once the runner is disposed, with the run's end: the batch's final state, its state at shutdown, or
+    /// the error it stopped with (see <see cref="FinishAsync"/>, or a file error). Its owner lets go of the batch before
+    /// disposing it, so that whoever sees the end finds the batch free.
+    /// </summary>
     public Task<BatchJob> Completion => _completion.Task;
 
     /// <summary>Starts the run; a cancellation asked for while nobody ran the batch (the marker file) applies at once.</summary>
-    public void Start()
+    /// <returns>The run: it completes as soon as the run is over, with the outcome that <see cref="Completion"/> gives later.</returns>
+    public Task<BatchJob> Start()
     {
-        _signals.CheckCancelMarker();
-        _run = Task.Run(RunAsync);
+        if (_stop.CheckCancelMarker())
+        {
+            MarkCancelling();
+        }
+
+        return _run = Task.Run(RunAsync);
     }
 
-    public void RequestStop(BatchStopReason reason) => _signals.Request(reason);
+    /// <summary>Asks the run to stop; only the first reason counts. A cancellation that counts shows as <c>cancelling</c> at once.</summary>
+    public void RequestStop(BatchStopReason reason)
+    {
+        if (_stop.Request(reason) && reason is BatchStopReason.Cancel)
+        {
+            MarkCancelling();
+        }
+    }
 
     public BatchProgress Progress()
     {
@@ -79,57 +93,29 @@ internal sealed partial class BatchRunner : IAsyncDisposable
         };
     }
 
+    /// <summary>Stops the run (as a shutdown, unless it stopped already), waits for it, and gives its end to <see cref="Completion"/>. Safe to call again.</summary>
     public async ValueTask DisposeAsync()
     {
-        RequestStop(BatchStopReason.Shutdown);
-        if (_run is not null)
+        RequestStop(new BatchStopReason.Shutdown());
+        if (_run is { } run)
         {
-            await _run.ConfigureAwait(false);
+            await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _completion.TrySetFromTask(run);
         }
 
-        _signals.Dispose();
-        await _lock.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
     }
 
-    private void OnStopping(BatchStopReason reason)
+    private async Task<BatchJob> RunAsync()
     {
-        if (reason == BatchStopReason.Cancel)
-        {
-            var now = _time.GetUtcNow().ToUnixTimeSeconds();
-            Update(job => job.IsTerminal ? job : job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now });
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        BatchJob? final = null;
-        Exception? failure = null;
         try
         {
-            final = await RunCoreAsync().ConfigureAwait(false);
+            return await RunCoreAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             Log.BatchRunFailed(_logger, Current.Id, ex);
-            failure = ex;
-        }
-
-        if (failure is not null || final!.IsTerminal)
-        {
-            // Over (ended, or failed with its last state saved): release the batch before anyone sees the outcome,
-            // so that a waiter finds it no longer registered and unlocked (in that order: whoever takes the lock can
-            // register a new runner), ready to be resumed.
-            _ended(this);
-            await _lock.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (failure is not null)
-        {
-            _completion.TrySetException(failure);
-        }
-        else
-        {
-            _completion.TrySetResult(final!);
+            throw;
         }
     }
 
@@ -151,143 +137,106 @@ internal sealed partial class BatchRunner : IAsyncDisposable
 
         if (Current.Status == BatchStatus.Cancelling)
         {
-            RequestStop(BatchStopReason.Cancel);
+            RequestStop(new BatchStopReason.Cancel());
         }
 
-        using (_signals.StartWatching(Current.ExpiresAt))
+        using (_stop.StartWatching(Current.ExpiresAt))
         {
             try
             {
                 await SendUnansweredAsync(files).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_signals.Token.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stop.Token.IsCancellationRequested)
             {
-                // Stopped on purpose; what happens to the rest depends on why.
+                // Stopped; what happens to the rest depends on why.
             }
 
-            return await FinishAsync(files, _signals.Reason).ConfigureAwait(false);
+            return await FinishAsync(files, _stop.Reason).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Sends every request not yet answered, recording each outcome as it finishes and saving the state every second.</summary>
-    /// <exception cref="LocalGatewayException">The server stopped answering altogether, or refused the API key (the run stops, resumable).</exception>
+    /// <summary>
+    /// Sends every request not yet answered, recording each outcome as it finishes and saving the state every second,
+    /// until the input is exhausted or the run is stopped (by its stop source, or by a request's failure that every
+    /// later request would share: that failure is not recorded, the run stops for it).
+    /// </summary>
     private async Task SendUnansweredAsync(BatchResultFiles files)
     {
-        using var refusal = new KeyRefusal(_signals.Token);
         var lastSave = _time.GetTimestamp();
-        try
+        var outcomes = await OutcomesAsync(files).ConfigureAwait(false);
+        await foreach (var (request, result) in outcomes.ConfigureAwait(false))
         {
-            var outcomes = await OutcomesAsync(files, refusal).ConfigureAwait(false);
-            await foreach (var (request, result) in outcomes.ConfigureAwait(false))
+            if (await RunStopOfAsync(result.Error).ConfigureAwait(false) is { } stop)
             {
-                if (await StopReasonAsync(result.Error).ConfigureAwait(false) is { } stop)
-                {
-                    throw await SavedForStopAsync(files, stop).ConfigureAwait(false);
-                }
-
-                var line = BatchResultMapper.ToResultLine(request.CustomId, result);
-                if (files.Append(request.Index, line))
-                {
-                    _usage.Add(line);
-                    Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
-                }
-                else
-                {
-                    Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
-                }
-
-                if (_time.GetElapsedTime(lastSave) >= PersistInterval)
-                {
-                    await SaveAsync(files).ConfigureAwait(false);
-                    lastSave = _time.GetTimestamp();
-                }
+                _stop.Request(stop);
+                return;
             }
-        }
-        catch (OperationCanceledException) when (refusal.First is { } response && !_signals.Token.IsCancellationRequested)
-        {
-            var stop = await StopReasonAsync(BatchResultMapper.ErrorOf(response)).ConfigureAwait(false);
-            throw await SavedForStopAsync(files, stop!).ConfigureAwait(false);
+
+            var line = BatchResultMapper.ToResultLine(request.CustomId, result);
+            if (files.Append(request.Index, line))
+            {
+                _usage.Add(line);
+                Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
+            }
+            else
+            {
+                Update(job => job with { RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + 1 } });
+            }
+
+            if (_time.GetElapsedTime(lastSave) >= PersistInterval)
+            {
+                await SaveAsync(files).ConfigureAwait(false);
+                lastSave = _time.GetTimestamp();
+            }
         }
     }
 
     /// <summary>
-    /// Saves the run before it stops on a failure that every later request would share: it ends with the rest
-    /// unanswered (the batch stays in_progress) to resume once the cause is gone, rather than burn the batch into
-    /// error lines. Returns the failure, for the caller to throw.
+    /// Why a request's failure stops the whole run, when it is not the request's own: the server refused the API key
+    /// (401 or 403: it refuses every request alike), or it stopped answering even <c>/health</c> after every retry. A
+    /// request that alone breaks its connection while the server answers gets its error line instead.
     /// </summary>
-    private async Task<LocalGatewayException> SavedForStopAsync(BatchResultFiles files, LocalGatewayException stop)
+    private async Task<BatchStopReason?> RunStopOfAsync(BatchItemError? error)
     {
-        await SaveAsync(files).ConfigureAwait(false);
-        return stop;
+        if (error is not null && BatchStopSource.IsRefusal(error.StatusCode))
+        {
+            return new BatchStopReason.KeyRefused(error);
+        }
+
+        return error is { Kind: GatewayErrorKind.Unreachable } && !await ServerAnswersAsync().ConfigureAwait(false)
+            ? new BatchStopReason.ServerGone(error)
+            : null;
     }
 
     /// <summary>
-    /// The error that stops the whole run, when a request's failure is not the request's own: the server refused the
-    /// API key (401 or 403: it refuses every request alike), or it stopped answering even <c>/health</c> after every
-    /// retry. A request that alone breaks its connection while the server answers gets its error line instead.
+    /// Decides the batch's fate from why its run ended, in one place: completed (its input exhausted, no reason),
+    /// cancelled or expired (the rest recorded as unrun), or saved to resume later: after a shutdown, or with the error
+    /// the caller sees when the server refused the API key or stopped answering (rather than burn the rest into error
+    /// lines that every one of them would share).
     /// </summary>
-    private async Task<LocalGatewayException?> StopReasonAsync(BatchItemError? error)
+    /// <returns>The batch as it ends, or as it is saved at shutdown.</returns>
+    /// <exception cref="LocalGatewayException">The server refused the API key, or stopped answering: the batch stays in progress.</exception>
+    private async Task<BatchJob> FinishAsync(BatchResultFiles files, BatchStopReason? reason)
     {
-        var unanswered = Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed;
-        var id = Current.Id;
-        if (error is { StatusCode: 401 or 403 })
+        switch (reason)
         {
-            var cause = _processor.Client.Options.ApiKey is null
-                ? $"The server requires an API key and none was given ({error.StatusCode} {error.Type}: {error.Message})"
-                : $"The server refused the API key ({error.StatusCode} {error.Type}: {error.Message})";
-            return LocalGatewayException.RunStopped(
-                $"{cause}, so batch '{id}' stopped at its first refused request with {unanswered} requests unanswered; set the right key (LocalBatchOptions.ApiKey) and resume it.",
-                error,
-                Current.Endpoint);
-        }
+            case BatchStopReason.Shutdown:
+                await SaveAsync(files).ConfigureAwait(false);
+                return Current;
 
-        if (error is { Kind: GatewayErrorKind.Unreachable } && !await ServerAnswersAsync().ConfigureAwait(false))
-        {
-            return LocalGatewayException.RunStopped(
-                $"The server stopped answering, so batch '{id}' stopped with {unanswered} requests unanswered; resume it once the server is back. {error.Message}",
-                error,
-                Current.Endpoint);
-        }
+            case BatchStopReason.KeyRefused or BatchStopReason.ServerGone:
+                await SaveAsync(files).ConfigureAwait(false);
+                throw StoppedError(reason);
 
-        return null;
-    }
+            case BatchStopReason.Cancel or BatchStopReason.Expire:
+                await RecordUnrunAsync(files, reason).ConfigureAwait(false);
+                break;
 
-    /// <summary>Ends the run as its stop reason says: saved for later (shutdown), cancelled or expired, or completed.</summary>
-    private async Task<BatchJob> FinishAsync(BatchResultFiles files, BatchStopReason reason)
-    {
-        if (reason == BatchStopReason.Shutdown)
-        {
-            await SaveAsync(files).ConfigureAwait(false);
-            return Current;
-        }
-
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        if (reason is BatchStopReason.Cancel or BatchStopReason.Expire)
-        {
-            // Saved first (with every line so far), so that a crash while the unrun lines are recorded resumes into
-            // recording the rest, never into running them.
-            await SaveAsync(files).ConfigureAwait(false);
-            var unrun = 0;
-            await foreach (var request in BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, CancellationToken.None).ConfigureAwait(false))
-            {
-                files.AppendUnrun(BatchResultMapper.Unrun(request.CustomId, reason));
-                unrun++;
-            }
-
-            Update(job => job with
-            {
-                Status = reason == BatchStopReason.Cancel ? BatchStatus.Cancelled : BatchStatus.Expired,
-                CancellingAt = reason == BatchStopReason.Cancel ? job.CancellingAt ?? now : job.CancellingAt,
-                CancelledAt = reason == BatchStopReason.Cancel ? now : null,
-                ExpiredAt = reason == BatchStopReason.Expire ? now : null,
-                RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + unrun },
-            });
-        }
-        else
-        {
-            Update(job => job with { Status = BatchStatus.Finalizing, FinalizingAt = now });
-            await SaveAsync(files).ConfigureAwait(false);
-            Update(job => job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() });
+            default:
+                Update(job => job with { Status = BatchStatus.Finalizing, FinalizingAt = _time.GetUtcNow().ToUnixTimeSeconds() });
+                await SaveAsync(files).ConfigureAwait(false);
+                Update(job => job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() });
+                break;
         }
 
         Update(job => job with
@@ -296,8 +245,56 @@ internal sealed partial class BatchRunner : IAsyncDisposable
             ErrorFileId = files.HasErrors ? BatchFileIds.Errors(job.Id) : null,
         });
         await SaveAsync(files).ConfigureAwait(false);
-        _signals.ClearCancelMarker();
+        _stop.ClearCancelMarker();
         return Current;
+    }
+
+    /// <summary>Ends a cancelled or expired batch: every request that did not run gets its <c>batch_cancelled</c> or <c>batch_expired</c> line.</summary>
+    private async Task RecordUnrunAsync(BatchResultFiles files, BatchStopReason reason)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var cancelled = reason is BatchStopReason.Cancel;
+        if (cancelled)
+        {
+            MarkCancelling();
+        }
+
+        // Saved first (with every line so far, and cancelling), so that a crash while the unrun lines are recorded
+        // resumes into recording the rest, never into running them.
+        await SaveAsync(files).ConfigureAwait(false);
+        var unrun = 0;
+        await foreach (var request in BatchInputFile.ReadUnansweredAsync(_store, Current, files.Answered, CancellationToken.None).ConfigureAwait(false))
+        {
+            files.AppendUnrun(BatchResultMapper.Unrun(request.CustomId, reason));
+            unrun++;
+        }
+
+        Update(job => job with
+        {
+            Status = cancelled ? BatchStatus.Cancelled : BatchStatus.Expired,
+            CancellingAt = cancelled ? job.CancellingAt ?? now : job.CancellingAt,
+            CancelledAt = cancelled ? now : null,
+            ExpiredAt = cancelled ? null : now,
+            RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + unrun },
+        });
+    }
+
+    /// <summary>The error that whoever waits for the batch sees when its run stopped on a failure that every request would share.</summary>
+    private LocalGatewayException StoppedError(BatchStopReason reason)
+    {
+        var unanswered = Current.RequestCounts.Total - Current.RequestCounts.Completed - Current.RequestCounts.Failed;
+        var id = Current.Id;
+        var (message, error) = reason switch
+        {
+            BatchStopReason.KeyRefused { Refusal: var refusal } => (
+                $"{(_processor.Client.Options.ApiKey is null ? "The server requires an API key and none was given" : "The server refused the API key")} ({refusal.StatusCode} {refusal.Type}: {refusal.Message}), so batch '{id}' stopped at its first refused request with {unanswered} requests unanswered; set the right key (LocalBatchOptions.ApiKey) and resume it.",
+                refusal),
+            BatchStopReason.ServerGone { Error: var gone } => (
+                $"The server stopped answering, so batch '{id}' stopped with {unanswered} requests unanswered; resume it once the server is back. {gone.Message}",
+                gone),
+            _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a stop on a failure."),
+        };
+        return LocalGatewayException.RunStopped(message, error, Current.Endpoint);
     }
 
     /// <summary>Whether the server answers <c>/health</c> at all (ready or loading), asked once.</summary>
@@ -305,13 +302,20 @@ internal sealed partial class BatchRunner : IAsyncDisposable
     {
         try
         {
-            await _processor.Client.GetHealthAsync(_signals.Token).ConfigureAwait(false);
+            await _processor.Client.GetHealthAsync(_stop.Token).ConfigureAwait(false);
             return true;
         }
         catch (LocalGatewayException)
         {
             return false;
         }
+    }
+
+    /// <summary>Shows the batch as cancelling (from the first cancellation asked), unless it has ended already.</summary>
+    private void MarkCancelling()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        Update(job => job.IsTerminal ? job : job with { Status = BatchStatus.Cancelling, CancellingAt = job.CancellingAt ?? now });
     }
 
     private void Update(Func<BatchJob, BatchJob> change)

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace LocalBatch.Batches.Internal;
 
 /// <summary>
-/// The batches one manager runs, one runner each, and the only place where runners start and stop. A batch runs
-/// here only under its run lock, so that two processes never run it at once; a run that ends leaves the registry
-/// before its lock is released, so that whoever takes the lock next finds it free here too.
+/// The batches one manager runs, one runner each, and the only place where runners start and stop: it owns their
+/// lifetimes (a runner never calls back into it). A batch runs here only under its run lock, so that two processes
+/// never run it at once; a run that ends leaves the registry before its lock is released, so that whoever takes the
+/// lock next finds it free here too, and both happen before anyone sees the run's end.
 /// </summary>
 internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor processor, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
@@ -98,40 +99,49 @@ internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor 
             return (job, null);
         }
 
-        // A batch that ended, or whose run failed (a damaged result file, a full disk), stops being this registry's as
-        // soon as its run is over: a failed one keeps its last saved state, ready to be resumed once repaired.
-        var runner = new BatchRunner(job, store, processor, time, logger, runLock, ended => _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, ended)));
+        var runner = new BatchRunner(job, store, processor, time, logger);
         if (!_running.TryAdd(job.Id, runner))
         {
             // Unreachable while the lock is exclusive: a runner of this batch would hold it.
+            await runner.DisposeAsync().ConfigureAwait(false);
             await runLock.DisposeAsync().ConfigureAwait(false);
             return (_running.GetValueOrDefault(job.Id)?.Current, null);
         }
 
-        runner.Start();
-        _ = runner.Completion.ContinueWith(
-            async task =>
-            {
-                if (task.IsFaulted || task.Result.IsTerminal)
-                {
-                    await runner.DisposeAsync().ConfigureAwait(false);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-
-        if (IsDisposed && _running.TryRemove(new KeyValuePair<string, BatchRunner>(job.Id, runner)))
+        _ = ReleaseWhenOverAsync(job.Id, runner, runner.Start(), runLock);
+        if (IsDisposed)
         {
-            // Disposed while this runner started, after the others were stopped: stop this one too.
-            await runner.DisposeAsync().ConfigureAwait(false);
+            // Disposed while this runner started, maybe after the others were stopped: stop this one too.
+            runner.RequestStop(new BatchStopReason.Shutdown());
+            await ((Task)runner.Completion).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             throw new ObjectDisposedException(nameof(BatchJobManager));
         }
 
         return (runner.Current, runner);
     }
 
-    /// <summary>Stops every runner without cancelling its batch (each saves its state and releases its lock).</summary>
+    /// <summary>
+    /// Lets go of a batch as soon as its run is over, whatever ended it (its end, a cancellation or expiry, a shutdown, a
+    /// stop on a refused key or a server gone, or a failure such as a damaged result file or a full disk, with its last
+    /// state saved, ready to be resumed once repaired): it leaves the registry, then its run lock is released (in that
+    /// order: whoever takes the lock can register a new runner), and only then is the runner disposed, which gives its
+    /// end to <see cref="BatchRunner.Completion"/>: a waiter finds the batch no longer registered and unlocked.
+    /// </summary>
+    private async Task ReleaseWhenOverAsync(string batchId, BatchRunner runner, Task<BatchJob> run, FileStream runLock)
+    {
+        await ((Task)run).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            _running.TryRemove(new KeyValuePair<string, BatchRunner>(batchId, runner));
+            await runLock.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await runner.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops every runner without cancelling its batch, and waits until each has saved its state, left and released its lock.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -139,11 +149,15 @@ internal sealed class BatchRunnerRegistry(BatchStore store, LocalBatchProcessor 
             return;
         }
 
-        foreach (var runner in _running.Values)
+        var runners = _running.Values;
+        foreach (var runner in runners)
         {
-            await runner.DisposeAsync().ConfigureAwait(false);
+            runner.RequestStop(new BatchStopReason.Shutdown());
         }
 
-        _running.Clear();
+        foreach (var runner in runners)
+        {
+            await ((Task)runner.Completion).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 }
