@@ -71,9 +71,9 @@ if (args.Length > 0 && args[0] == "overhead-process")
 {
     await OverheadProcessBenchmark.RunAsync(
         server: args.Length > 1 ? args[1] : "nginx",
-        requests: args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000,
+        requests: args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4_000,
         concurrency: args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 16,
-        rounds: args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 9);
+        rounds: args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 41);
     return;
 }
 
