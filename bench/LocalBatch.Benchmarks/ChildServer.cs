@@ -17,6 +17,7 @@ internal sealed class ChildServer(Process process, Uri endpoint, string descript
     /// <summary>Its process (an nginx master's workers are its children).</summary>
     public Process Process { get; } = process;
 
+    /// <summary>Kills the server (its whole process tree) and deletes its working folder.</summary>
     public void Dispose()
     {
         if (!Process.HasExited)
