@@ -66,16 +66,8 @@ internal static class BatchFileMemoryBenchmark
 
     private static async Task<ChildReport> StartChildAsync(Uri endpoint, int lines)
     {
-        var host = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(BatchFileMemoryBenchmark).Assembly.Location); // run as `dotnet LocalBatch.Benchmarks.dll`
-        }
-
-        start.ArgumentList.Add(ChildCommand);
-        start.ArgumentList.Add(endpoint.ToString());
-        start.ArgumentList.Add(lines.ToString(CultureInfo.InvariantCulture));
+        var start = SelfProcess.StartInfo(ChildCommand, endpoint.ToString(), lines.ToString(CultureInfo.InvariantCulture));
+        start.RedirectStandardOutput = true;
         using var child = Process.Start(start)!;
         var output = await child.StandardOutput.ReadToEndAsync();
         await child.WaitForExitAsync();

@@ -24,7 +24,7 @@ internal static partial class CpuBenchmark
 
         var python = FindPythonWithAiohttp();
         var directory = Directory.CreateTempSubdirectory("localbatch-bench-cpu-").FullName;
-        using var simulator = StartSimulator(out var endpoint);
+        using var simulator = SelfProcess.StartSimulator(slots: 4, latencyMilliseconds: 75, out var endpoint);
         try
         {
             var input = Path.Combine(directory, "input.jsonl");
@@ -83,19 +83,6 @@ internal static partial class CpuBenchmark
 
         Console.WriteLine($"{label,-22} {cpu,8:0.00} {wall,8:0.00}");
         return (cpu, wall);
-    }
-
-    private static Process StartSimulator(out string endpoint)
-    {
-        // This benchmark's own executable, as a server: `simulate 4 75`.
-        var self = Environment.ProcessPath!;
-        var startInfo = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? new ProcessStartInfo(self, [typeof(CpuBenchmark).Assembly.Location, "simulate", "4", "75"])
-            : new ProcessStartInfo(self, ["simulate", "4", "75"]);
-        startInfo.RedirectStandardOutput = true;
-        var process = Process.Start(startInfo)!;
-        endpoint = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("The simulator did not start.");
-        return process;
     }
 
     private static string? FindPythonWithAiohttp()

@@ -20,7 +20,8 @@ internal static class OverheadBenchmark
 {
     private const int InFlight = 16;
 
-    private static readonly byte[] Answer = """{"id":"cmpl-1","object":"text_completion","created":1,"model":"tiny.gguf","choices":[{"text":" a quiet pond","index":0,"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"""u8.ToArray();
+    /// <summary>The answer every stand-in server gives to a completion, llama.cpp-shaped.</summary>
+    internal static readonly byte[] Answer = """{"id":"cmpl-1","object":"text_completion","created":1,"model":"tiny.gguf","choices":[{"text":" a quiet pond","index":0,"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"""u8.ToArray();
 
     /// <summary>Where the time goes: the client alone in a plain loop, with and without its retry and timeout pipelines.</summary>
     public static async Task DissectAsync(int requests)
@@ -58,22 +59,7 @@ internal static class OverheadBenchmark
         Func<Task> ClientLoop(LocalBatchOptions options)
         {
             var client = new LocalGatewayClient(options);
-            return async () =>
-            {
-                using var slots = new SemaphoreSlim(InFlight);
-                await Task.WhenAll(prompts.Select(async prompt =>
-                {
-                    await slots.WaitAsync();
-                    try
-                    {
-                        await client.CreateCompletionAsync(new CompletionRequest { Prompt = prompt, MaxTokens = 4 });
-                    }
-                    finally
-                    {
-                        slots.Release();
-                    }
-                }));
-            };
+            return () => ClientLoopAsync(client, prompts, InFlight);
         }
 
         Func<Task> ClientWorkers(LocalBatchOptions options, bool keeps = false)
@@ -151,13 +137,14 @@ internal static class OverheadBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (LocalBatch / raw): time {libraryTime / plainTime:0.00}, CPU {libraryCpu / plainCpu:0.00} (target <= 1.15)"));
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
     }
 
-    private static async Task<(double Seconds, long Bytes, double Cpu)> MeasureWithCpuAsync(Func<Task> run)
+    /// <summary>Wall time, bytes allocated and CPU time (this process's, all threads) of one run.</summary>
+    internal static async Task<(double Seconds, long Bytes, double Cpu)> MeasureWithCpuAsync(Func<Task> run)
     {
         var cpu = Environment.CpuUsage.TotalTime;
         var (seconds, bytes) = await MeasureAsync(run);
@@ -176,9 +163,9 @@ internal static class OverheadBenchmark
     }
 
     /// <summary>What a user would write without the library: a semaphore, PostAsJsonAsync, and the answer's text.</summary>
-    private static async Task RawAsync(HttpClient http, IReadOnlyList<string> prompts)
+    internal static async Task RawAsync(HttpClient http, IReadOnlyList<string> prompts, int inFlight = InFlight)
     {
-        using var slots = new SemaphoreSlim(InFlight);
+        using var slots = new SemaphoreSlim(inFlight);
         var texts = new string?[prompts.Count];
         await Task.WhenAll(prompts.Select(async (prompt, index) =>
         {
@@ -189,6 +176,24 @@ internal static class OverheadBenchmark
                 response.EnsureSuccessStatusCode();
                 using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
                 texts[index] = json.RootElement.GetProperty("choices")[0].GetProperty("text").GetString();
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
+    }
+
+    /// <summary>The gateway client alone, in the raw loop's shape: a semaphore and one task a prompt, no processor.</summary>
+    internal static async Task ClientLoopAsync(LocalGatewayClient client, IReadOnlyList<string> prompts, int inFlight)
+    {
+        using var slots = new SemaphoreSlim(inFlight);
+        await Task.WhenAll(prompts.Select(async prompt =>
+        {
+            await slots.WaitAsync();
+            try
+            {
+                await client.CreateCompletionAsync(new CompletionRequest { Prompt = prompt, MaxTokens = 4 });
             }
             finally
             {

@@ -8,6 +8,7 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks batchfile [lines ...]   (peak memory of batch file runs)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks scaleout   (several servers, failover, adaptive concurrency)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead-process [nginx|simulator] [requests] [concurrency] [rounds]   (the same, server in another process)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks coalesce   (embedding lines in array calls against one call a line)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds]   (prefix affinity against input order)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks cpu [TOOL]   (localbatch run's CPU against an aiohttp loop)
@@ -63,6 +64,16 @@ if (args.Length > 0 && args[0] == "overhead-dissect")
 if (args.Length > 0 && args[0] == "overhead-profile")
 {
     await OverheadBenchmark.ProfileAsync(20_000, rounds: int.Parse(args[1], CultureInfo.InvariantCulture));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "overhead-process")
+{
+    await OverheadProcessBenchmark.RunAsync(
+        server: args.Length > 1 ? args[1] : "nginx",
+        requests: args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4_000,
+        concurrency: args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 16,
+        rounds: args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 41);
     return;
 }
 
