@@ -235,15 +235,10 @@ internal sealed partial class BatchRunner : IAsyncDisposable
             default:
                 Update(job => job with { Status = BatchStatus.Finalizing, FinalizingAt = _time.GetUtcNow().ToUnixTimeSeconds() });
                 await SaveAsync(files).ConfigureAwait(false);
-                Update(job => job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() });
+                Update(job => WithFiles(job with { Status = BatchStatus.Completed, CompletedAt = _time.GetUtcNow().ToUnixTimeSeconds() }, files));
                 break;
         }
 
-        Update(job => job with
-        {
-            OutputFileId = files.HasOutput ? BatchFileIds.Output(job.Id) : null,
-            ErrorFileId = files.HasErrors ? BatchFileIds.Errors(job.Id) : null,
-        });
         await SaveAsync(files).ConfigureAwait(false);
         _stop.ClearCancelMarker();
         return Current;
@@ -269,15 +264,24 @@ internal sealed partial class BatchRunner : IAsyncDisposable
             unrun++;
         }
 
-        Update(job => job with
-        {
-            Status = cancelled ? BatchStatus.Cancelled : BatchStatus.Expired,
-            CancellingAt = cancelled ? job.CancellingAt ?? now : job.CancellingAt,
-            CancelledAt = cancelled ? now : null,
-            ExpiredAt = cancelled ? null : now,
-            RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + unrun },
-        });
+        Update(job => WithFiles(
+            job with
+            {
+                Status = cancelled ? BatchStatus.Cancelled : BatchStatus.Expired,
+                CancellingAt = cancelled ? job.CancellingAt ?? now : job.CancellingAt,
+                CancelledAt = cancelled ? now : null,
+                ExpiredAt = cancelled ? null : now,
+                RequestCounts = job.RequestCounts with { Failed = job.RequestCounts.Failed + unrun },
+            },
+            files));
     }
+
+    /// <summary>The end with the ids of its files, made in the one update that ends the batch: <see cref="Current"/> never shows an end without them.</summary>
+    private static BatchJob WithFiles(BatchJob job, BatchResultFiles files) => job with
+    {
+        OutputFileId = files.HasOutput ? BatchFileIds.Output(job.Id) : null,
+        ErrorFileId = files.HasErrors ? BatchFileIds.Errors(job.Id) : null,
+    };
 
     /// <summary>The error that whoever waits for the batch sees when its run stopped on a failure that every request would share.</summary>
     private LocalGatewayException StoppedError(BatchStopReason reason)
