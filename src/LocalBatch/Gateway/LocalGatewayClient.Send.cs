@@ -84,7 +84,16 @@ public sealed partial class LocalGatewayClient
         ServerEndpoint? server = null)
     {
         var attempt = new Attempt<T>(this, method, path, content, read, preferred, server);
-        var outcome = await attempt.RunAsync(cancellationToken).ConfigureAwait(false);
+        Outcome<T> outcome;
+        try
+        {
+            outcome = Outcome.FromResult(await attempt.SendAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<T>(ex);
+        }
+
         if (outcome.Exception is LocalGatewayException { IsTransient: true } && Options.MaxRetryAttempts > 0)
         {
             attempt.FirstFailure = outcome;
@@ -216,15 +225,21 @@ public sealed partial class LocalGatewayClient
             return RunAsync(cancellationToken);
         }
 
-        /// <summary>One attempt, its failure returned as an outcome rather than thrown.</summary>
-        public async ValueTask<Outcome<T>> RunAsync(CancellationToken cancellationToken)
+        /// <summary>One attempt: a generation request takes a slot from the pool; any other goes to its server.</summary>
+        public Task<T> SendAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _attempts);
+            return content is not null && server is null
+                ? SendToPoolAsync(cancellationToken)
+                : SendToAsync(server ?? client.Pool.FirstInRotation(), cancellationToken);
+        }
+
+        /// <summary>One attempt in the retry pipeline, its failure returned as an outcome rather than thrown.</summary>
+        private async ValueTask<Outcome<T>> RunAsync(CancellationToken cancellationToken)
+        {
             try
             {
-                return Outcome.FromResult(content is not null && server is null
-                    ? await SendToPoolAsync(cancellationToken).ConfigureAwait(false)
-                    : await SendToAsync(server ?? client.Pool.FirstInRotation(), cancellationToken).ConfigureAwait(false));
+                return Outcome.FromResult(await SendAsync(cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex)
             {

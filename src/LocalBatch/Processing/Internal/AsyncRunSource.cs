@@ -19,6 +19,9 @@ internal sealed class AsyncRunSource<TRequest> : IRunSource<(int Position, TRequ
         _items = items;
     }
 
+    /// <inheritdoc/>
+    public bool SharesPrefixes => _runs is not null;
+
     /// <summary>Gets how many items have been read so far (all of them, once the source is exhausted).</summary>
     public int Count => Volatile.Read(ref _count);
 

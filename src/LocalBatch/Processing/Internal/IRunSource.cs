@@ -7,6 +7,12 @@ namespace LocalBatch.Processing.Internal;
 /// </summary>
 internal interface IRunSource<T>
 {
+    /// <summary>
+    /// Gets a value indicating whether a run's items share a prompt prefix, so that a lane sends each to the server its
+    /// last one went to when it has room; otherwise every request goes to the least loaded server.
+    /// </summary>
+    bool SharesPrefixes { get; }
+
     /// <summary>Takes the next run; empty when there is none left.</summary>
     /// <exception cref="OperationCanceledException">Cancelled while waiting for input.</exception>
     ValueTask<ReadOnlyMemory<T>> NextAsync(CancellationToken cancellationToken);

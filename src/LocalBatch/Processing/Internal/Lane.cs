@@ -3,14 +3,22 @@ using LocalBatch.Gateway.Internal;
 namespace LocalBatch.Processing.Internal;
 
 /// <summary>
-/// One lane of the engine: it sends its runs' requests one after another, and remembers the server its last request
-/// went to, where the next one goes when that server has room, so that the server's prompt cache serves the whole run.
+/// One lane of the engine: it sends its runs' requests one after another and, when its runs share prompt prefixes,
+/// remembers the server its last request went to, where the next one goes when that server has room, so that the
+/// server's prompt cache serves the whole run.
 /// </summary>
-internal sealed class Lane
+/// <param name="keepsServer">Whether the lane's runs share prefixes (otherwise it prefers no server).</param>
+internal sealed class Lane(bool keepsServer)
 {
-    /// <summary>Gets the server of the lane's last request, or <see langword="null"/> before it sent any.</summary>
+    /// <summary>Gets the server the lane's next request goes to when it has room, or <see langword="null"/> for any.</summary>
     public ServerEndpoint? Server { get; private set; }
 
     /// <summary>Keeps the server a request of this lane went to (what its send returned); nothing changes when none did.</summary>
-    public void Keep(ServerEndpoint? server) => Server = server ?? Server;
+    public void Keep(ServerEndpoint? server)
+    {
+        if (keepsServer && server is not null)
+        {
+            Server = server;
+        }
+    }
 }

@@ -30,7 +30,7 @@ internal static partial class LaneEngine
 
     private static async Task LaneAsync<T>(IRunSource<T> source, Func<T, Lane, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
-        var lane = new Lane();
+        var lane = new Lane(source.SharesPrefixes);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

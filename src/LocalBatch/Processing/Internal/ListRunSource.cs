@@ -19,6 +19,9 @@ internal sealed class ListRunSource : IRunSource<int>
         _positions = runs is null ? [.. Enumerable.Range(0, count)] : [];
     }
 
+    /// <inheritdoc/>
+    public bool SharesPrefixes => _runs is not null;
+
     /// <summary>Gets how many runs there are: the most lanes that can have work.</summary>
     public int Runs => _runs?.Length ?? _positions.Length;
 
