@@ -183,13 +183,14 @@ public sealed class LocalBatchProcessor : IDisposable
     }
 
     /// <summary>
-    /// Returns the number of requests a batch keeps in flight: <see cref="LocalBatchOptions.MaxConcurrency"/> when set,
-    /// else the server's <c>total_slots</c> (read once per client), else the most its latency-based limit may reach.
+    /// Returns the number of requests a batch keeps in flight (its lanes), summed over the servers: for each,
+    /// <see cref="LocalBatchOptions.MaxConcurrency"/> when set, else its <c>total_slots</c> (read once per client), else the
+    /// most its latency-based limit may reach (<see cref="LocalBatchOptions.MaxAdaptiveConcurrency"/>).
     /// </summary>
     /// <remarks>
-    /// The fallback applies when the server has no <c>/props</c> or refuses it, and, for this batch only, when it cannot
-    /// be reached: the requests then fail or are retried one by one, as with a fixed concurrency. A
-    /// <see cref="RequestQueue"/> on the same client follows the same rule.
+    /// The latency-based limit applies to a server that has no <c>/props</c> or refuses it, and, until its <c>/props</c>
+    /// answers, to one that cannot be reached at first: each request still waits for a slot of that limit at the client's
+    /// admission point. A <see cref="RequestQueue"/> on the same client follows the same rule.
     /// </remarks>
     /// <param name="cancellationToken">Cancels the look-up.</param>
     /// <returns>The bound.</returns>
