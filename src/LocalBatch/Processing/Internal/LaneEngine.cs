@@ -19,10 +19,12 @@ internal static partial class LaneEngine
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static async Task RunAsync<T>(IRunSource<T> source, int lanes, Func<T, Lane, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
+        // Each lane starts on the thread pool (never on the caller's context): work that runs synchronously for a while (a
+        // queue's own work, a client that answers at once) never holds up the other lanes' start.
         var workers = new Task[Math.Max(1, lanes)];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = LaneAsync(source, send, cancellationToken);
+            workers[i] = Task.Run(() => LaneAsync(source, send, cancellationToken), CancellationToken.None);
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
