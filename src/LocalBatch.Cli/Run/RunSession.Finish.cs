@@ -55,7 +55,8 @@ internal sealed partial class RunSession
 
             var exitCode = counts.Failed == 0 && run.Latest.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
             var tokens = RunSummary.Sum([run.Original, .. run.Retries])?.TotalTokens ?? 0;
-            var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
+            var reused = run.Original.RequestCounts.Reused > 0 ? $" ({Count(run.Original.RequestCounts.Reused)} reused)" : string.Empty;
+            var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded{reused}, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
             if (exitCode == ExitCodes.Success)
             {
                 _console.Info(line);
