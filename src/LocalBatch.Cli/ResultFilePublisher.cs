@@ -1,49 +1,54 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace LocalBatch.Cli;
 
 /// <summary>
-/// Puts a batch's result file at the path the user asked for without writing it twice: a hard link to the store's file
-/// where the file system allows (the same disk), a copy elsewhere. A link is always up to date: what a run appends
-/// after an interruption is in it at once. The store's file holds whole lines once its run has stopped (a line cut
-/// by a full disk is cut off); a copy takes whole lines only all the same, and an interrupted copy (Ctrl+C) is abandoned:
-/// its temporary file is removed and the destination stays as it was.
+/// Puts a batch's result file at the path the user asked for as a file of the user's own: never a link to the store's
+/// file (what the user does to it — empties it, edits it, appends to it — never reaches the store), written through a
+/// temporary file renamed over the destination, so that a crash, a full disk or a Ctrl+C never leaves a torn file there.
+/// The copy is made by the file system where it can: a clone sharing the blocks until either file changes (FICLONE, on
+/// btrfs or XFS), else a copy inside the kernel (<c>copy_file_range</c>), else read and written here. It holds the store
+/// file's whole lines only (a line cut by a full disk is cut off); an interrupted copy is abandoned: its temporary file
+/// is removed and the destination stays as it was.
 /// </summary>
 internal static partial class ResultFilePublisher
 {
     private const int BufferSize = 64 * 1024;
 
-    /// <summary>Puts <paramref name="storePath"/> at <paramref name="destination"/>: a hard link, else a copy of its whole lines.</summary>
+    /// <summary>How much <c>copy_file_range</c> copies a call: between calls a Ctrl+C is seen.</summary>
+    private const int KernelChunk = 8 * 1024 * 1024;
+
+    /// <summary>FICLONE: <c>_IOW(0x94, 9, int)</c>.</summary>
+    private const uint Ficlone = 0x40049409;
+
+    // The errors of copy_file_range that mean "not here" (the copy is then made by the tool), as Linux numbers them.
+    private const int Eperm = 1;
+    private const int Ebadf = 9;
+    private const int Exdev = 18;
+    private const int Einval = 22;
+    private const int Enosys = 38;
+    private const int Eopnotsupp = 95;
+
+    /// <summary>Writes the whole lines of <paramref name="storePath"/> at <paramref name="destination"/> (an empty file when there is none).</summary>
+    /// <returns>How the bytes were copied.</returns>
     /// <exception cref="OperationCanceledException">The copy was interrupted; the destination stays as it was.</exception>
-    public static void Publish(string storePath, string destination, PublishOptions options, CancellationToken cancellationToken)
+    public static PublishMethod Publish(string storePath, string destination, PublishOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         if (string.Equals(Path.GetFullPath(storePath), Path.GetFullPath(destination), StringComparison.Ordinal))
         {
-            return;
+            return PublishMethod.None;
         }
 
-        if (!File.Exists(storePath))
+        var method = PublishMethod.None;
+        WriteThroughTemporaryFile(destination, output =>
         {
-            WriteThroughTemporaryFile(destination, static _ => { });
-            return;
-        }
-
-        // A link is made beside the destination and renamed over it, never written through: the destination may be a
-        // link to a store file, which must not be cut, and it stays as it was until the new file replaces it whole.
-        var temp = TemporaryPath(destination);
-        File.Delete(temp);
-        if (options.AllowLinks && TryLink(storePath, temp))
-        {
-            File.Move(temp, destination, overwrite: true);
-
-            // rename() leaves both names when they already were links to one file (a publication repeated).
-            File.Delete(temp);
-        }
-        else
-        {
-            CopyWholeLines(storePath, destination, options, cancellationToken);
-        }
+            if (File.Exists(storePath))
+            {
+                method = CopyWholeLines(storePath, output, options, cancellationToken);
+            }
+        });
+        return method;
     }
 
     /// <summary>The number of whole lines in a published file: the requests it answers.</summary>
@@ -91,39 +96,78 @@ internal static partial class ResultFilePublisher
         }
     }
 
-    /// <summary>Copies the whole lines of <paramref name="source"/> to <paramref name="destination"/> through a temporary file.</summary>
-    private static void CopyWholeLines(string source, string destination, PublishOptions options, CancellationToken cancellationToken) =>
-        WriteThroughTemporaryFile(destination, output =>
+    /// <summary>Copies the whole lines of <paramref name="source"/> to the empty <paramref name="output"/>, by the fastest way the file systems allow.</summary>
+    private static PublishMethod CopyWholeLines(string source, FileStream output, PublishOptions options, CancellationToken cancellationToken)
+    {
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan);
+        var length = WholeLinesLength(input.SafeFileHandle, input.Length);
+        if (length == 0)
         {
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan);
-            var buffer = new byte[BufferSize];
-            long copied = 0;
-            long wholeLines = 0;
-            int read;
-            while ((read = input.Read(buffer)) > 0)
-            {
-                options.BeforeChunk?.Invoke(cancellationToken);
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = buffer.AsSpan(0, read);
-                output.Write(chunk);
-                if (chunk.LastIndexOf((byte)'\n') is var newline and >= 0)
-                {
-                    wholeLines = copied + newline + 1;
-                }
+            return PublishMethod.None;
+        }
 
-                copied += read;
+        if (options.AllowClone && OperatingSystem.IsLinux())
+        {
+            if (TryClone(input.SafeFileHandle, output.SafeFileHandle))
+            {
+                output.SetLength(length);
+                return PublishMethod.Clone;
             }
 
-            output.SetLength(wholeLines);
-        });
+            if (TryKernelCopy(input.SafeFileHandle, output, length, options, cancellationToken))
+            {
+                return PublishMethod.KernelCopy;
+            }
 
-    private static string TemporaryPath(string destination) => destination + ".partial";
+            output.SetLength(0); // a kernel copy that failed part way: copied again here from the start
+        }
 
-    private static bool TryLink(string existing, string link)
+        var buffer = new byte[BufferSize];
+        long copied = 0;
+        while (copied < length)
+        {
+            options.BeforeChunk?.Invoke(cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, length - copied));
+            if (read == 0)
+            {
+                throw new IOException($"{source} became shorter while it was copied.");
+            }
+
+            output.Write(buffer, 0, read);
+            copied += read;
+        }
+
+        return PublishMethod.Copy;
+    }
+
+    /// <summary>Where the file's last whole line ends: its length up to and with its last newline (0 when it has none).</summary>
+    private static long WholeLinesLength(SafeFileHandle file, long length)
+    {
+        var buffer = new byte[BufferSize];
+        var end = length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - buffer.Length);
+            var count = RandomAccess.Read(file, buffer.AsSpan(0, (int)(end - start)), start);
+            var newline = buffer.AsSpan(0, count).LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                return start + newline + 1;
+            }
+
+            end = start;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Makes <paramref name="output"/> a clone of <paramref name="input"/> (FICLONE): <see langword="false"/> where the file system cannot.</summary>
+    private static bool TryClone(SafeFileHandle input, SafeFileHandle output)
     {
         try
         {
-            return OperatingSystem.IsWindows() ? CreateHardLink(link, existing, 0) : Link(existing, link) == 0;
+            return WithDescriptors(input, output, static (inFd, outFd) => Ioctl(outFd, Ficlone, inFd) == 0);
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -131,10 +175,82 @@ internal static partial class ResultFilePublisher
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Link(string existing, string link);
+    /// <summary>
+    /// Copies the first <paramref name="length"/> bytes inside the kernel (<c>copy_file_range</c>, which also clones
+    /// where the file system can), a chunk at a time; <see langword="false"/> where the kernel cannot (another file
+    /// system on an older kernel, no such call), for the copy to be made here.
+    /// </summary>
+    /// <exception cref="IOException">The copy failed for want of room or another file error.</exception>
+    /// <exception cref="OperationCanceledException">Interrupted between two chunks.</exception>
+    private static bool TryKernelCopy(SafeFileHandle input, FileStream output, long length, PublishOptions options, CancellationToken cancellationToken)
+    {
+        long inOffset = 0;
+        long outOffset = 0;
+        while (inOffset < length)
+        {
+            options.BeforeChunk?.Invoke(cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = (nuint)Math.Min(KernelChunk, length - inOffset);
+            nint copied;
+            try
+            {
+                copied = WithDescriptors(input, output.SafeFileHandle, (inFd, outFd) => CopyFileRange(inFd, ref inOffset, outFd, ref outOffset, chunk, 0));
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return false;
+            }
 
-    [LibraryImport("kernel32.dll", EntryPoint = "CreateHardLinkW", StringMarshalling = StringMarshalling.Utf16, SetLastError = true)]
-    [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool CreateHardLink(string link, string existing, nint securityAttributes);
+            if (copied == 0)
+            {
+                return false; // the source ended early (a file system that reports no data): copied here instead
+            }
+
+            if (copied < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is Exdev or Einval or Enosys or Eopnotsupp or Ebadf or Eperm)
+                {
+                    return false;
+                }
+
+                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{output.Name}'");
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="call"/> with the two handles' descriptors, the handles kept open meanwhile.</summary>
+    private static T WithDescriptors<T>(SafeFileHandle input, SafeFileHandle output, Func<int, int, T> call)
+    {
+        var addedInput = false;
+        var addedOutput = false;
+        try
+        {
+            input.DangerousAddRef(ref addedInput);
+            output.DangerousAddRef(ref addedOutput);
+            return call((int)input.DangerousGetHandle(), (int)output.DangerousGetHandle());
+        }
+        finally
+        {
+            if (addedOutput)
+            {
+                output.DangerousRelease();
+            }
+
+            if (addedInput)
+            {
+                input.DangerousRelease();
+            }
+        }
+    }
+
+    private static string TemporaryPath(string destination) => destination + ".partial";
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int Ioctl(int fd, nuint request, int sourceFd);
+
+    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    private static partial nint CopyFileRange(int inFd, ref long inOffset, int outFd, ref long outOffset, nuint length, uint flags);
 }

@@ -25,12 +25,13 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print a summary as JSON on stdout: batch id, status, counts, usage, output and error paths, elapsed seconds, exit code." };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Run only the failed lines of the file's last run again, into the same output and error files (not those the server refused for themselves, 4xx)." };
         var allFailures = new Option<bool>("--all-failures") { Description = "With --retry-failed: run every failed line again, 4xx included." };
+        var fresh = new Option<bool>("--fresh") { Description = "Send every line again, in a new batch, reusing no answer of the file's earlier runs (by default a changed file, or one whose last run was cancelled, sends only its new and changed lines)." };
         var verbose = CommonOptions.Verbose();
         var quiet = CommonOptions.Quiet();
 
         var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
         {
-            input, output, errors, endpoint, apiKey, concurrency, maxLineBytes, stateDir, json, retryFailed, allFailures, verbose, quiet,
+            input, output, errors, endpoint, apiKey, concurrency, maxLineBytes, stateDir, json, retryFailed, allFailures, fresh, verbose, quiet,
         };
 
         command.SetAction((parsed, cancellationToken) => RunSession.RunAsync(
@@ -49,6 +50,7 @@ internal static class RunCommand
                 Json = parsed.GetValue(json),
                 RetryFailed = parsed.GetValue(retryFailed),
                 AllFailures = parsed.GetValue(allFailures),
+                Fresh = parsed.GetValue(fresh),
             },
             cancellationToken));
         return command;

@@ -10,11 +10,10 @@ namespace LocalBatch.Cli.Run;
 /// </summary>
 internal static class CombinedResults
 {
-    /// <summary>Writes the combined output and error files.</summary>
-    /// <returns>The lines written to each.</returns>
-    /// <exception cref="OperationCanceledException">Interrupted; a file not yet replaced stays as it was.</exception>
-    public static (int Completed, int Failed) Publish(
-        BatchJobManager manager, FileRun run, RetryLedger ledger, string outputPath, string errorPath, PublishOptions options, CancellationToken cancellationToken)
+    /// <summary>Writes the combined output file: every success of the original and of each retry.</summary>
+    /// <returns>The lines written.</returns>
+    /// <exception cref="OperationCanceledException">Interrupted; the file stays as it was.</exception>
+    public static int PublishOutput(BatchJobManager manager, FileRun run, string outputPath, PublishOptions options, CancellationToken cancellationToken)
     {
         BatchJob[] batches = [run.Original, .. run.Retries];
         var completed = 0;
@@ -26,6 +25,15 @@ internal static class CombinedResults
             }
         });
 
+        return completed;
+    }
+
+    /// <summary>Writes the combined error file: each failure that no later retry answered.</summary>
+    /// <returns>The lines written.</returns>
+    /// <exception cref="OperationCanceledException">Interrupted; the file stays as it was.</exception>
+    public static int PublishErrors(BatchJobManager manager, FileRun run, RetryLedger ledger, string errorPath, PublishOptions options, CancellationToken cancellationToken)
+    {
+        BatchJob[] batches = [run.Original, .. run.Retries];
         var failed = 0;
         ResultFilePublisher.WriteThroughTemporaryFile(errorPath, errors =>
         {
@@ -38,7 +46,7 @@ internal static class CombinedResults
             }
         });
 
-        return (completed, failed);
+        return failed;
     }
 
     private static int Copy(IEnumerable<ReadOnlyMemory<byte>> lines, Stream destination, PublishOptions options, CancellationToken cancellationToken)

@@ -4,9 +4,9 @@ using LocalBatch.Batches;
 namespace LocalBatch.Cli.Run;
 
 /// <summary>
-/// A batch file's last run in a store: the newest batch <c>localbatch run</c> made from the file as it is now (path and
-/// contents alike), and the retries <c>--retry-failed</c> made of it, oldest first. Their results together are the file's
-/// results: every success of any of them, and each failure that no later retry answered.
+/// A batch file's last run in a store: the newest batch <c>localbatch run</c> made from the file (as it is now, path and
+/// contents alike, or as it was), and the retries <c>--retry-failed</c> made of it, oldest first. Their results together
+/// are the file's results: every success of any of them, and each failure that no later retry answered.
 /// </summary>
 /// <param name="Original">The run of the whole file.</param>
 /// <param name="Retries">Its retries, oldest first; each holds only lines that had failed before it.</param>
@@ -23,6 +23,9 @@ internal sealed record FileRun(BatchJob Original, IReadOnlyList<BatchJob> Retrie
 
     /// <summary>The metadata key <see cref="BatchJobManager.RetryFailedAsync(string, BatchCreateOptions?, CancellationToken)"/> sets.</summary>
     public const string RetryOfKey = "retry_of";
+
+    /// <summary>Gets the ids of its batches, the original first: where a new run of the file takes the answers it reuses.</summary>
+    public IReadOnlyList<string> BatchIds => [Original.Id, .. Retries.Select(static retry => retry.Id)];
 
     /// <summary>Gets the batch that runs now or ran last: the newest retry, else the original.</summary>
     public BatchJob Latest => Retries.Count > 0 ? Retries[^1] : Original;
@@ -45,25 +48,38 @@ internal sealed record FileRun(BatchJob Original, IReadOnlyList<BatchJob> Retrie
         return metadata;
     }
 
-    /// <summary>Finds the file's last run, or <see langword="null"/> when the store has none.</summary>
-    public static async Task<FileRun?> FindAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds the file's runs: its last run as it is now (<paramref name="hash"/>), and its last run whatever its contents
+    /// were then, whose answers a new run of it may reuse (not one that failed validation: that one answered nothing).
+    /// </summary>
+    /// <returns>Each, or <see langword="null"/> when the store has none.</returns>
+    public static async Task<(FileRun? Current, FileRun? Latest)> FindAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
     {
         var label = MetadataFor(source, hash);
-        BatchJob? original = null;
+        BatchJob? current = null;
+        BatchJob? latest = null;
         var retries = new List<(int Number, BatchJob Job)>();
         // Every batch is looked at: a retry made in the same second as its original may be listed after it.
         await foreach (var job in manager.ListAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (job.Metadata is not { } metadata
-                || !metadata.TryGetValue(HashKey, out var jobHash) || jobHash != label[HashKey]
-                || !metadata.TryGetValue(SourceKey, out var jobSource) || jobSource != label[SourceKey])
+            if (job.Metadata is not { } metadata || !metadata.TryGetValue(SourceKey, out var jobSource) || jobSource != label[SourceKey])
             {
                 continue;
             }
 
             if (!metadata.ContainsKey(RetryOfKey))
             {
-                original ??= job; // the list is newest first: the first run found is the last one made
+                // The list is newest first: the first run found is the last one made.
+                if (metadata.TryGetValue(HashKey, out var jobHash) && jobHash == label[HashKey])
+                {
+                    current ??= job;
+                }
+
+                if (job.Status != BatchStatus.Failed)
+                {
+                    latest ??= job;
+                }
+
                 continue;
             }
 
@@ -74,7 +90,9 @@ internal sealed record FileRun(BatchJob Original, IReadOnlyList<BatchJob> Retrie
             }
         }
 
-        return original is null
+        return (With(current), With(latest));
+
+        FileRun? With(BatchJob? original) => original is null
             ? null
             : new FileRun(original, [.. retries.Where(retry => retry.Job.Metadata![RetryOfKey] == original.Id).OrderBy(retry => retry.Number).Select(retry => retry.Job)]);
     }

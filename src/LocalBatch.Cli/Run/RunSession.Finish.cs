@@ -32,6 +32,18 @@ internal sealed partial class RunSession
                 await WriteSummaryAsync(run, run.Original.RequestCounts, ExitCodes.Fatal).ConfigureAwait(false);
                 return ExitCodes.Fatal;
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A full disk, say, where the output paths are: the results stay in the store, whole.
+                if (stopped is not null)
+                {
+                    _console.Error(DescribeStop(stopped));
+                }
+
+                _console.Error($"could not write the results at the output paths: {ex.Message}; they are kept in {Path.GetFullPath(_settings.StateDirectory)}: run the same command again to {(run.Latest.IsTerminal ? "write them" : "resume")}.");
+                await WriteSummaryAsync(run, run.Original.RequestCounts, ExitCodes.Fatal).ConfigureAwait(false);
+                return ExitCodes.Fatal;
+            }
 
             if (stopped is not null)
             {
@@ -43,7 +55,8 @@ internal sealed partial class RunSession
 
             var exitCode = counts.Failed == 0 && run.Latest.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
             var tokens = RunSummary.Sum([run.Original, .. run.Retries])?.TotalTokens ?? 0;
-            var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
+            var reused = run.Original.RequestCounts.Reused > 0 ? $" ({Count(run.Original.RequestCounts.Reused)} reused)" : string.Empty;
+            var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded{reused}, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
             if (exitCode == ExitCodes.Success)
             {
                 _console.Info(line);
@@ -58,23 +71,63 @@ internal sealed partial class RunSession
         }
     }
 
-    /// <summary>Puts the results at the output paths: links to the store's files, or with retries the combined lines.</summary>
+    /// <summary>
+    /// Puts the results at the output paths, as files of the user's own (copies of the store's files, or with retries the
+    /// combined lines), first saying which of them the user changed or removed since the tool last wrote them.
+    /// </summary>
     /// <returns>The requests answered each way, as the output paths now hold them.</returns>
     private async Task<BatchRequestCounts> PublishAsync(BatchJobManager reader, FileRun run, CancellationToken cancellationToken)
     {
-        var total = run.Original.RequestCounts.Total;
-        if (run.Retries.Count == 0)
+        var stamps = OutputStamps.Read(_settings.StateDirectory);
+        foreach (var path in new[] { _outputPath, _errorPath })
         {
-            ResultFilePublisher.Publish(reader.GetFilePath(run.Original.Id, BatchFileKind.Output), _outputPath, _context.Publish, cancellationToken);
-            ResultFilePublisher.Publish(reader.GetFilePath(run.Original.Id, BatchFileKind.Errors), _errorPath, _context.Publish, cancellationToken);
-            return run.Original.IsTerminal
-                ? run.Original.RequestCounts
-                : new BatchRequestCounts(total, (int)ResultFilePublisher.CountLines(_outputPath), (int)ResultFilePublisher.CountLines(_errorPath));
+            switch (stamps.Check(path))
+            {
+                case OutputStamps.Change.Changed:
+                    _console.Info($"{path} was changed since localbatch wrote it; writing it again from the store");
+                    break;
+                case OutputStamps.Change.Missing:
+                    _console.Info($"{path} is missing; writing it again from the store");
+                    break;
+            }
         }
 
-        var ledger = await RetryLedger.ReadAsync(reader, run, cancellationToken).ConfigureAwait(false);
-        var (completed, failed) = CombinedResults.Publish(reader, run, ledger, _outputPath, _errorPath, _context.Publish, cancellationToken);
-        return new BatchRequestCounts(total, completed, failed);
+        try
+        {
+            var total = run.Original.RequestCounts.Total;
+            if (run.Retries.Count == 0)
+            {
+                Publish(run.Original.Id, BatchFileKind.Output, _outputPath);
+                Publish(run.Original.Id, BatchFileKind.Errors, _errorPath);
+                return run.Original.IsTerminal
+                    ? run.Original.RequestCounts
+                    : new BatchRequestCounts(total, (int)ResultFilePublisher.CountLines(_outputPath), (int)ResultFilePublisher.CountLines(_errorPath));
+            }
+
+            var ledger = await RetryLedger.ReadAsync(reader, run, cancellationToken).ConfigureAwait(false);
+            var completed = CombinedResults.PublishOutput(reader, run, _outputPath, _context.Publish, cancellationToken);
+            stamps.Record(_outputPath);
+            var failed = CombinedResults.PublishErrors(reader, run, ledger, _errorPath, _context.Publish, cancellationToken);
+            stamps.Record(_errorPath);
+            return new BatchRequestCounts(total, completed, failed);
+        }
+        finally
+        {
+            stamps.Save();
+        }
+
+        void Publish(string batchId, BatchFileKind kind, string destination)
+        {
+            var method = ResultFilePublisher.Publish(reader.GetFilePath(batchId, kind), destination, _context.Publish, cancellationToken);
+            stamps.Record(destination);
+            _console.Detail($"wrote {destination} from the store ({method switch
+            {
+                PublishMethod.Clone => "a clone",
+                PublishMethod.KernelCopy => "copied by the kernel",
+                PublishMethod.Copy => "copied",
+                _ => "nothing to copy yet",
+            }})");
+        }
     }
 
     private string DescribeStop(Exception exception) => exception switch

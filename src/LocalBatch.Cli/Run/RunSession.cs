@@ -47,6 +47,11 @@ internal sealed partial class RunSession
             throw new CliUsageException("--all-failures goes with --retry-failed.");
         }
 
+        if (settings.Fresh && settings.RetryFailed)
+        {
+            throw new CliUsageException("--fresh sends every line again and --retry-failed only the failed ones: give one of them.");
+        }
+
         var apiKey = GatewaySettings.ApiKey(settings.ApiKey);
         var options = new LocalBatchOptions
         {
@@ -78,7 +83,13 @@ internal sealed partial class RunSession
         {
             var source = _settings.Input.FullName;
             var hash = await RunChecks.HashAsync(source, cancellationToken).ConfigureAwait(false);
-            run = await FileRun.FindAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
+            (run, var latest) = await FileRun.FindAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
+            if (_settings.Fresh)
+            {
+                // Every line is sent again, in a new batch: an unfinished run of the file is left as it is.
+                (run, latest) = (null, null);
+            }
+
             BatchJob? active = null;
             if (run is { Latest.IsTerminal: false })
             {
@@ -91,8 +102,10 @@ internal sealed partial class RunSession
             }
             else if (active is null && run?.Original.Status != BatchStatus.Completed)
             {
-                // Never run, or its last run ended otherwise than completed (cancelled, failed): the file is run afresh.
-                var created = await CreateAsync(manager, source, hash, cancellationToken).ConfigureAwait(false);
+                // Never run as it is now, or its last run ended otherwise than completed (cancelled, failed): a new batch
+                // of the file, which takes from the file's last run (of this version or an earlier one) its answers to
+                // the lines that are unchanged since, and sends the rest.
+                var created = await CreateAsync(manager, source, hash, latest, cancellationToken).ConfigureAwait(false);
                 if (created.Status == BatchStatus.Failed)
                 {
                     return await InvalidInputAsync(created).ConfigureAwait(false);
@@ -157,12 +170,19 @@ internal sealed partial class RunSession
         return (run, job);
     }
 
-    private async Task<BatchJob> CreateAsync(BatchJobManager manager, string source, string hash, CancellationToken cancellationToken)
+    private async Task<BatchJob> CreateAsync(BatchJobManager manager, string source, string hash, FileRun? reuse, CancellationToken cancellationToken)
     {
-        var job = await manager.CreateFromFileAsync(source, endpoint: null, new BatchCreateOptions { Metadata = FileRun.MetadataFor(source, hash) }, cancellationToken).ConfigureAwait(false);
+        var options = new BatchCreateOptions { Metadata = FileRun.MetadataFor(source, hash), ReuseAnswersFrom = reuse?.BatchIds };
+        var job = await manager.CreateFromFileAsync(source, endpoint: null, options, cancellationToken).ConfigureAwait(false);
         if (job.Status != BatchStatus.Failed)
         {
             _console.Info($"running {job.RequestCounts.Total} requests to {job.Endpoint} at {string.Join(", ", _processor.Client.Endpoints)} (batch {job.Id})");
+            if (job.RequestCounts.Reused > 0)
+            {
+                _console.Info(
+                    $"reusing {job.RequestCounts.Reused} answers from batch {reuse!.Original.Id} (the file's last run) for the lines unchanged since; "
+                    + $"sending the other {job.RequestCounts.Total - job.RequestCounts.Reused} (--fresh sends every line)");
+            }
         }
 
         return job;
@@ -222,7 +242,7 @@ internal sealed partial class RunSession
             InputFile = _settings.Input.FullName,
             OutputFile = _outputPath,
             ErrorFile = _errorPath,
-            RequestCounts = counts,
+            RequestCounts = counts with { Reused = run.Original.RequestCounts.Reused },
             Usage = RunSummary.Sum([run.Original, .. run.Retries]),
             Errors = run.Original.Status == BatchStatus.Failed ? run.Original.Errors : null,
             ElapsedSeconds = Math.Round(_context.TimeProvider.GetElapsedTime(_started).TotalSeconds, 3),

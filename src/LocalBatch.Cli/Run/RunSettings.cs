@@ -24,4 +24,7 @@ internal sealed record RunSettings(
 
     /// <summary>Gets a value indicating whether the retry includes what the server refused for itself (4xx).</summary>
     public bool AllFailures { get; init; }
+
+    /// <summary>Gets a value indicating whether every line is sent again, reusing no answer of the file's earlier runs.</summary>
+    public bool Fresh { get; init; }
 }

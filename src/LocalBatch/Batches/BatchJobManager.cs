@@ -61,10 +61,12 @@ public sealed partial class BatchJobManager : IAsyncDisposable
     /// </remarks>
     /// <param name="input">The JSONL input, one request a line.</param>
     /// <param name="endpoint">The endpoint of every line; <see langword="null"/> takes it from the first line.</param>
-    /// <param name="options">The completion window and metadata.</param>
+    /// <param name="options">The completion window, metadata, and earlier batches whose answers to unchanged requests are reused.</param>
     /// <param name="cancellationToken">Cancels the creation while the input is read (not the batch once it runs).</param>
     /// <returns>The new batch: <see cref="BatchStatus.InProgress"/>, or <see cref="BatchStatus.Failed"/> with its errors.</returns>
-    /// <exception cref="ArgumentException">The endpoint, completion window or metadata is not valid.</exception>
+    /// <exception cref="ArgumentException">
+    /// The endpoint, completion window or metadata is not valid, or a batch of <see cref="BatchCreateOptions.ReuseAnswersFrom"/> is not in the store.
+    /// </exception>
     public async Task<BatchJob> CreateAsync(Stream input, string? endpoint = null, BatchCreateOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -9,4 +9,14 @@ namespace LocalBatch.Batches;
 public sealed record BatchRequestCounts(
     [property: JsonPropertyName("total")] int Total,
     [property: JsonPropertyName("completed")] int Completed,
-    [property: JsonPropertyName("failed")] int Failed);
+    [property: JsonPropertyName("failed")] int Failed)
+{
+    /// <summary>
+    /// Gets how many of the <see cref="Completed"/> requests were answered by an earlier batch and reused, not sent
+    /// (see <see cref="BatchCreateOptions.ReuseAnswersFrom"/>); written as <c>reused</c> only when there are some.
+    /// </summary>
+    /// <value>The default is 0.</value>
+    [JsonPropertyName("reused")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Reused { get; init; }
+}

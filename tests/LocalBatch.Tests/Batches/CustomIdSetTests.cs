@@ -46,4 +46,40 @@ public sealed class CustomIdSetTests
         set.Seal();
         Assert.Throws<InvalidOperationException>(() => set.Add("b"));
     }
+
+    [Fact]
+    public void TryGetValue_DigestsWithNumbers_GivesEachItsNumberAfterTheSort()
+    {
+        var mixed = new CustomIdSet();
+        mixed.Add(CustomIdKey.Of("a"), 1);
+        Assert.Throws<InvalidOperationException>(() => mixed.Add("b"));
+
+        var set = new CustomIdSet();
+        for (var i = 0; i < 1000; i++)
+        {
+            set.Add(CustomIdKey.Of(System.Text.Encoding.UTF8.GetBytes($"line {i}")), i);
+        }
+
+        set.Seal();
+
+        Assert.All(Enumerable.Range(0, 1000), i => Assert.True(set.TryGetValue(CustomIdKey.Of(System.Text.Encoding.UTF8.GetBytes($"line {i}")), out var value) && value == i));
+        Assert.False(set.TryGetValue(CustomIdKey.Of("line 1000"u8), out _));
+        Assert.Equal(CustomIdKey.Of("a"), CustomIdKey.Of("a"u8));
+    }
+
+    [Fact]
+    public void IndexOf_DistinctDigests_GivesEachItsOwnPlace()
+    {
+        var set = new CustomIdSet();
+        foreach (var id in new[] { "c", "a", "b" })
+        {
+            set.Add(id);
+        }
+
+        set.Seal();
+
+        Assert.Equal([0, 1, 2], new[] { "a", "b", "c" }.Select(id => set.IndexOf(CustomIdKey.Of(id))).Order());
+        Assert.Equal(-1, set.IndexOf(CustomIdKey.Of("d")));
+        Assert.Throws<InvalidOperationException>(() => set.TryGetValue(CustomIdKey.Of("a"), out _));
+    }
 }

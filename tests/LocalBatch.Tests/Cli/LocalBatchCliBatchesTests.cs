@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LocalBatch.Cli;
+using LocalBatch.Tests.Batches;
 using static LocalBatch.Tests.Support.BatchTestEnvironment;
 using static LocalBatch.Tests.Support.CliHarness;
 
@@ -115,7 +116,7 @@ public sealed class LocalBatchCliBatchesTests
     }
 
     [Fact]
-    public async Task Batches_CancelInterruptedRun_CancelsWithoutSendingAndRunStartsAfresh()
+    public async Task Batches_CancelInterruptedRun_CancelsWithoutSendingAndTheRerunSendsOnlyWhatItHadNotAnswered()
     {
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
@@ -139,9 +140,13 @@ public sealed class LocalBatchCliBatchesTests
 
         env.PauseAtChatRequest(0);
         env.Gateway.Resume();
+        var answered = BatchResumeTests.ReadCustomIds(Path.Combine(StateDir(env), id, "output.jsonl")).Count();
+        Assert.InRange(answered, 1, Total - 1);
         var rerun = await RunCliAsync(args);
         Assert.Equal(ExitCodes.Success, rerun.ExitCode);
-        Assert.Equal(sentBefore + Total, env.ChatRequests);
+        Assert.Contains($"reusing {answered} answers from batch {id} (the file's last run)", rerun.Error, StringComparison.Ordinal);
+        Assert.Equal(sentBefore + Total - answered, env.ChatRequests);
+        Assert.Equal(Expected(Total), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
         Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
     }
 }

@@ -26,7 +26,7 @@ public sealed class LocalBatchCliInterruptTests
         var copying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var publish = new PublishOptions
         {
-            AllowLinks = false, // as on another file system
+            AllowClone = false, // a copy read and written by the tool, as on another operating system
             BeforeChunk = token =>
             {
                 // The copy holds here, as a large one would, until Ctrl+C; then it must stop.
@@ -67,7 +67,7 @@ public sealed class LocalBatchCliInterruptTests
         List<string> copied;
         using (var interruption = Interruption.From(CancellationToken.None))
         {
-            var running = RunCliAsync(args, interruption, new PublishOptions { AllowLinks = false });
+            var running = RunCliAsync(args, interruption, new PublishOptions { AllowClone = false });
             await env.WaitForPauseAsync();
             interruption.Signal();
             var run = await running.WaitAsync(Bound);
@@ -89,7 +89,7 @@ public sealed class LocalBatchCliInterruptTests
             var copying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var publish = new PublishOptions
             {
-                AllowLinks = false,
+                AllowClone = false,
                 BeforeChunk = token =>
                 {
                     copying.TrySetResult();

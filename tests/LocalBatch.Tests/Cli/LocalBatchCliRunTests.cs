@@ -126,7 +126,7 @@ public sealed class LocalBatchCliRunTests
     }
 
     [Fact]
-    public async Task Run_ChangedFile_StartsNewBatch()
+    public async Task Run_ChangedFile_StartsNewBatchSendingOnlyTheNewLine()
     {
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(2));
@@ -137,8 +137,9 @@ public sealed class LocalBatchCliRunTests
         var again = await RunCliAsync(args);
 
         Assert.Equal(ExitCodes.Success, again.ExitCode);
-        Assert.Equal(5, env.ChatRequests);
+        Assert.Equal(3, env.ChatRequests);
         Assert.Equal(Expected(3), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
+        Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
     }
 
     [Theory]
@@ -233,7 +234,7 @@ public sealed class LocalBatchCliRunTests
     }
 
     [Fact]
-    public async Task Run_NewestRunLeftCancelling_FinishesTheCancellationThenStartsAfresh()
+    public async Task Run_NewestRunLeftCancelling_FinishesTheCancellationThenSendsOnlyWhatItHadNotAnswered()
     {
         await using var env = await StartAsync();
         var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
@@ -249,7 +250,9 @@ public sealed class LocalBatchCliRunTests
         var rerun = await RunCliAsync(args);
 
         Assert.Equal(ExitCodes.Success, rerun.ExitCode);
-        Assert.Equal(sentBefore + Total, env.ChatRequests);
+        var answered = BatchResumeTests.ReadCustomIds(Path.Combine(directory, "output.jsonl")).Count();
+        Assert.Equal(sentBefore + Total - answered, env.ChatRequests);
+        Assert.Equal(Expected(Total), CustomIds(Path.Combine(env.StoreDirectory, "jobs.output.jsonl")));
         Assert.Equal(2, Directory.GetDirectories(StateDir(env)).Length);
         Assert.Equal(LocalBatch.Batches.BatchStatus.Cancelled, (await BatchResumeTests.ReadStateAsync(directory)).Status);
     }

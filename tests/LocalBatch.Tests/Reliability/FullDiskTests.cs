@@ -12,8 +12,8 @@ public sealed class FullDiskTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RunTimeout = CrashLoop.RunTimeout;
 
-    // outputsOnTheStoreDisk: -o and -e on the store's file system, where they are hard links to the store's result files
-    // (which must then never end in part of a line); elsewhere (a tmpfs store) they are copies of whole lines.
+    // outputsOnTheStoreDisk: -o and -e on the store's file system, whose copies of the results need room there too (a
+    // full disk mid-run leaves them as they were, and says so); elsewhere they are copies of whole lines.
     // fileSizeLimit: each file limited (EFBIG, as on FAT32) rather than the disk full (ENOSPC), even where a tmpfs can be had.
     [Theory]
     [InlineData(false, false)]

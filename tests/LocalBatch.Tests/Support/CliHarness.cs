@@ -71,4 +71,13 @@ internal static class CliHarness
         using var json = JsonDocument.Parse(line);
         return json.RootElement.GetProperty("custom_id").GetString()!;
     }
+
+    /// <summary>How many names the file has (<c>stat -c %h</c>): 1 for a file that shares its inode with no other.</summary>
+    public static string LinkCount(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%h", path]) { RedirectStandardOutput = true })!;
+        var count = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return count;
+    }
 }

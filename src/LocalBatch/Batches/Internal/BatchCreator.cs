@@ -4,8 +4,9 @@ namespace LocalBatch.Batches.Internal;
 
 /// <summary>
 /// Creates batches: checks the arguments, gives the batch its folder and run lock, and validates its input while
-/// copying it into the store. The batch is listed as <c>validating</c> meanwhile, and ends <c>failed</c> with every
-/// problem listed, or with <c>validation_interrupted</c> when the reading stops midway.
+/// copying it into the store, then takes the answers it reuses from earlier batches (<see cref="BatchAnswerReuse"/>).
+/// The batch is listed as <c>validating</c> meanwhile, and ends <c>failed</c> with every problem listed, or with
+/// <c>validation_interrupted</c> when the reading stops midway.
 /// </summary>
 internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions options, TimeProvider time)
 {
@@ -18,6 +19,14 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
     public async Task<(BatchJob Job, FileStream? RunLock)> CreateAsync(Stream input, string? endpoint, BatchCreateOptions create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        foreach (var source in create.ReuseAnswersFrom ?? [])
+        {
+            if (!store.Exists(source))
+            {
+                throw new ArgumentException($"No batch '{source}' in the store {store.Root} to reuse answers from.", nameof(create));
+            }
+        }
+
         var now = time.GetUtcNow();
         var id = BatchStore.NewBatchId(now);
         Directory.CreateDirectory(store.DirectoryOf(id));
@@ -40,9 +49,14 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
             await store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
 
             BatchInputValidator.Result validation;
+            var reused = 0;
             try
             {
                 validation = await ValidateAndStoreInputAsync(id, input, endpoint, cancellationToken).ConfigureAwait(false);
+                if (validation.Errors.Count == 0 && create.ReuseAnswersFrom is { Count: > 0 } sources)
+                {
+                    reused = await BatchAnswerReuse.CopyAsync(store, id, sources, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {
@@ -54,7 +68,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
             job = job with
             {
                 Endpoint = validation.Endpoint ?? endpoint ?? BatchLineValidator.SupportedEndpoints[1],
-                RequestCounts = new BatchRequestCounts(validation.LineCount, 0, 0),
+                RequestCounts = new BatchRequestCounts(validation.LineCount, reused, 0) { Reused = reused },
             };
             var validated = time.GetUtcNow().ToUnixTimeSeconds();
             if (validation.Errors.Count > 0)
@@ -129,6 +143,14 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
         if (options.InputFileId is { } fileId && (fileId.Length is 0 or > 128 || !fileId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
             throw new ArgumentException($"The input file id '{fileId}' must have 1 to 128 letters, digits, '-' or '_'.", nameof(options));
+        }
+
+        foreach (var source in options.ReuseAnswersFrom ?? [])
+        {
+            if (!BatchStore.IsValidId(source))
+            {
+                throw new ArgumentException($"'{source}' in ReuseAnswersFrom is not a batch id (batch_ followed by letters and digits).", nameof(options));
+            }
         }
 
         if (options.Metadata is { } metadata)

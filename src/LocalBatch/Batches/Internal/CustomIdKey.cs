@@ -17,8 +17,17 @@ internal readonly record struct CustomIdKey(ulong High, ulong Low) : IComparable
         var byteCount = Encoding.UTF8.GetByteCount(customId);
         Span<byte> utf8 = byteCount <= 256 ? stackalloc byte[byteCount] : new byte[byteCount];
         Encoding.UTF8.GetBytes(customId, utf8);
+        return Of(utf8);
+    }
+
+    /// <summary>
+    /// The digest of any bytes: of an id's UTF-8, or of a whole stored request line (its <c>custom_id</c> and request
+    /// together, which is how <see cref="BatchAnswerReuse"/> tells an unchanged request from an edited one).
+    /// </summary>
+    public static CustomIdKey Of(ReadOnlySpan<byte> bytes)
+    {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8, hash);
+        SHA256.HashData(bytes, hash);
         return new CustomIdKey(BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]));
     }
 
