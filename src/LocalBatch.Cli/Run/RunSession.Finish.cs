@@ -44,6 +44,7 @@ internal sealed partial class RunSession
             var exitCode = counts.Failed == 0 && run.Latest.Status == BatchStatus.Completed ? ExitCodes.Success : ExitCodes.SomeFailed;
             var tokens = RunSummary.Sum([run.Original, .. run.Retries])?.TotalTokens ?? 0;
             var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
+            IReadOnlyList<FailureCause> causes = counts.Failed > 0 ? FailureCauses.Count(_errorPath) : [];
             if (exitCode == ExitCodes.Success)
             {
                 _console.Info(line);
@@ -53,7 +54,12 @@ internal sealed partial class RunSession
                 _console.Error(line);
             }
 
-            await WriteSummaryAsync(run, counts, exitCode).ConfigureAwait(false);
+            if (causes.Count > 0)
+            {
+                _console.Error(FailureCauses.Describe(causes));
+            }
+
+            await WriteSummaryAsync(run, counts, exitCode, causes).ConfigureAwait(false);
             return exitCode;
         }
     }
