@@ -21,6 +21,9 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, bool IsTermi
     /// <summary>Gets the clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Gets how long a run goes without a finished request before it says what it waits for.</summary>
+    public TimeSpan StallNotice { get; init; } = Output.StallWatch.DefaultNoticeAfter;
+
     /// <summary>The context of the process: its console streams and signals.</summary>
     public static CliContext ForConsole(Interruption interruption)
     {

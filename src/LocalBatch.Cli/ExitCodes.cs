@@ -9,7 +9,7 @@ internal static class ExitCodes
     /// <summary>A fatal error (including an interruption: run the same command again to resume).</summary>
     public const int Fatal = 1;
 
-    /// <summary>Invalid input or usage; nothing was sent.</summary>
+    /// <summary>Invalid input or usage, or no server could be reached at the start; nothing was sent.</summary>
     public const int InvalidInput = 2;
 
     /// <summary>The batch finished with some failed lines (see the errors file).</summary>

@@ -12,7 +12,7 @@ internal sealed class HelpWithFooterAction(HelpAction help) : SynchronousCommand
         Exit codes:
           0  every line succeeded
           1  fatal error or interruption (Ctrl+C, server unreachable, key refused, disk full): run the same command again to resume
-          2  invalid input or usage: nothing was sent
+          2  invalid input or usage, or no server could be reached at the start: nothing was sent
           3  the batch finished with failed lines (see the errors file; run --retry-failed to run them again)
 
         Environment variables:

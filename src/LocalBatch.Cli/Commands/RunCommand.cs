@@ -21,6 +21,11 @@ internal static class RunCommand
             Description = "The longest line accepted, in bytes (default 4194304, 4 MiB); a longer one fails validation.",
             DefaultValueFactory = _ => BatchJobManagerOptions.DefaultMaxLineBytes.ToString(CultureInfo.InvariantCulture),
         };
+        var timeout = new Option<string>("--timeout")
+        {
+            Description = "How long one attempt of a request may take before it is given up and sent again, such as 90s, 10m or 2h, or none (default 10m: long generations on a CPU are normal).",
+            DefaultValueFactory = _ => RunChecks.DefaultTimeout,
+        };
         var stateDir = CommonOptions.StateDirectory();
         var json = new Option<bool>("--json") { Description = "Print a summary as JSON on stdout: batch id, status, counts, usage, output and error paths, elapsed seconds, exit code." };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Run only the failed lines of the file's last run again, into the same output and error files (not those the server refused for themselves, 4xx)." };
@@ -31,7 +36,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
         {
-            input, output, errors, endpoint, apiKey, concurrency, maxLineBytes, stateDir, json, retryFailed, allFailures, fresh, verbose, quiet,
+            input, output, errors, endpoint, apiKey, concurrency, timeout, maxLineBytes, stateDir, json, retryFailed, allFailures, fresh, verbose, quiet,
         };
 
         command.SetAction((parsed, cancellationToken) => RunSession.RunAsync(
@@ -47,6 +52,7 @@ internal static class RunCommand
                 parsed.GetValue(stateDir)!)
             {
                 Verbosity = CommonOptions.ReadVerbosity(parsed, verbose, quiet),
+                Timeout = parsed.GetValue(timeout)!,
                 Json = parsed.GetValue(json),
                 RetryFailed = parsed.GetValue(retryFailed),
                 AllFailures = parsed.GetValue(allFailures),

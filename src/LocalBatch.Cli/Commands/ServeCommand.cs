@@ -37,21 +37,39 @@ internal static partial class ServeCommand
         command.SetAction((parsed, cancellationToken) => ServeAsync(
             context,
             new ServeSettings(
-                GatewaySettings.Endpoints(parsed.GetValue(gateway), "--gateway"),
+                GatewaySettings.Endpoints(parsed.GetValue(gateway), "--gateway", out var gatewayNotes),
                 parsed.GetValue(urls)!,
                 parsed.GetValue(stateDir)!,
                 ClientApiKey(parsed.GetValue(apiKey)),
                 GatewaySettings.ApiKey(parsed.GetValue(gatewayApiKey)),
                 ParseRetention(parsed.GetValue(retention)),
-                ParseSize(parsed.GetValue(maxUploadSize)!)),
+                ParseSize(parsed.GetValue(maxUploadSize)!))
+            {
+                Notes = gatewayNotes,
+            },
             cancellationToken));
         return command;
     }
 
-    internal sealed record ServeSettings(IReadOnlyList<Uri> Gateways, string Urls, string StateDirectory, string? ApiKey, string? GatewayApiKey, TimeSpan? Retention, long MaxUploadSize);
+    internal sealed record ServeSettings(IReadOnlyList<Uri> Gateways, string Urls, string StateDirectory, string? ApiKey, string? GatewayApiKey, TimeSpan? Retention, long MaxUploadSize)
+    {
+        /// <summary>Gets what was made of the --gateway values (a trailing /v1 left out).</summary>
+        public IReadOnlyList<string> Notes { get; init; } = [];
+    }
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
     {
+        foreach (var note in settings.Notes)
+        {
+            await context.Error.WriteLineAsync("localbatch: " + note).ConfigureAwait(false);
+        }
+
+        if (settings.ApiKey is null && ServeStartup.Exposed(settings.Urls) is { Count: > 0 } exposed)
+        {
+            await context.Error.WriteLineAsync(ServeStartup.ExposedWithoutKeyWarning(exposed)).ConfigureAwait(false);
+        }
+
+        var startup = new ServeStartup();
         LocalBatchServer server;
         try
         {
@@ -67,13 +85,27 @@ internal static partial class ServeCommand
                     options.MaxUploadSize = settings.MaxUploadSize;
                 },
                 settings.Urls,
-                ConfigureHost,
+                host =>
+                {
+                    ConfigureHost(host);
+                    startup.QuietUntilListening(host.Logging);
+                },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException ex)
         {
             throw new CliUsageException(string.Join(" ", ex.Failures), ex);
         }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            // A port in use (Kestrel's IOException around the socket's error), an address that is not this machine's: said
+            // once, without the frameworks' stack trace.
+            var cause = (ex.InnerException ?? ex).Message.TrimEnd('.');
+            await context.Error.WriteLineAsync($"localbatch: cannot listen on {settings.Urls}: {cause}. Choose another address or port with --urls.").ConfigureAwait(false);
+            return ExitCodes.Fatal;
+        }
+
+        startup.Listening();
 
         await using (server.ConfigureAwait(false))
         {
@@ -116,31 +148,8 @@ internal static partial class ServeCommand
         : GatewaySettings.NullIfBlank(flagValue) ?? throw new CliUsageException("--api-key must not be blank; leave it out for a server without a key.");
 
     /// <exception cref="CliUsageException">The value is not a number followed by s, m, h, d or w.</exception>
-    internal static TimeSpan? ParseRetention(string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        var match = DurationPattern().Match(value.Trim());
-        if (!match.Success || !long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number == 0)
-        {
-            throw new CliUsageException($"--retention must be a positive number followed by s, m, h, d or w, such as 7d or 12h; got '{value}'.");
-        }
-
-        var unit = match.Groups["unit"].Value.ToUpperInvariant() switch
-        {
-            "S" => TimeSpan.FromSeconds(1),
-            "M" => TimeSpan.FromMinutes(1),
-            "H" => TimeSpan.FromHours(1),
-            "D" => TimeSpan.FromDays(1),
-            _ => TimeSpan.FromDays(7),
-        };
-        return number <= TimeSpan.MaxValue.Ticks / unit.Ticks / 2
-            ? TimeSpan.FromTicks(number * unit.Ticks)
-            : throw new CliUsageException($"--retention is too long: '{value}'.");
-    }
+    internal static TimeSpan? ParseRetention(string? value) =>
+        value is null ? null : CliDurations.Parse("--retention", value, "7d or 12h", TimeSpan.MaxValue / 2);
 
     /// <exception cref="CliUsageException">The value is not a size such as 200MB.</exception>
     internal static long ParseSize(string value)
@@ -163,9 +172,6 @@ internal static partial class ServeCommand
             ? number << shift
             : throw new CliUsageException($"--max-upload-size must be at most 1TB; got '{value}'.");
     }
-
-    [GeneratedRegex("^(?<n>[0-9]{1,18})(?<unit>[smhdw])$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex DurationPattern();
 
     [GeneratedRegex("^(?<n>[0-9]{1,18}) ?(?<unit>B|K|KB|M|MB|G|GB|T|TB)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();

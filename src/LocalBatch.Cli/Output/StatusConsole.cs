@@ -5,9 +5,17 @@ namespace LocalBatch.Cli.Output;
 /// <summary>
 /// A command's stderr: its messages, filtered by verbosity, and its progress, as a live display (Spectre.Console) when
 /// stderr is a terminal, whose messages are written above it, or as a plain line every few seconds otherwise. Safe to
-/// write from any thread. A secret given to it (the API key) is never written: it is replaced by <c>***</c>.
+/// write from any thread. A secret given to it (the API key) is never written: it is replaced by <c>***</c>. The library's
+/// settings that its messages name (<c>LocalBatchOptions.AttemptTimeout</c>) are said as the command's flags
+/// (<c>--timeout</c>) when the command gives them.
 /// </summary>
-internal sealed class StatusConsole(TextWriter error, IAnsiConsole? terminal, Verbosity verbosity, TimeProvider timeProvider, string? secret = null)
+internal sealed class StatusConsole(
+    TextWriter error,
+    IAnsiConsole? terminal,
+    Verbosity verbosity,
+    TimeProvider timeProvider,
+    string? secret = null,
+    IReadOnlyList<KeyValuePair<string, string>>? flags = null)
 {
     private const string Prefix = "localbatch: ";
     private readonly Lock _gate = new();
@@ -54,6 +62,11 @@ internal sealed class StatusConsole(TextWriter error, IAnsiConsole? terminal, Ve
 
     private void Write(string message)
     {
+        foreach (var (setting, flag) in flags ?? [])
+        {
+            message = message.Replace(setting, flag, StringComparison.Ordinal);
+        }
+
         var line = Prefix + (secret is null ? message : message.Replace(secret, "***", StringComparison.Ordinal));
         if (terminal is not null)
         {

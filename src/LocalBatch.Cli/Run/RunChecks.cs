@@ -57,6 +57,19 @@ internal static class RunChecks
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= BatchJobManagerOptions.MaxLineBytesLimit ? number
         : throw new CliUsageException($"--max-line-bytes must be a number of bytes from 1 to {BatchJobManagerOptions.MaxLineBytesLimit}; got '{value}'.");
 
+    /// <summary>The default of <c>--timeout</c>: the library's own (long generations on a CPU are normal).</summary>
+    public const string DefaultTimeout = "10m";
+
+    /// <summary>The longest <c>--timeout</c>: a week (a timer cannot wait much longer).</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
+
+    /// <summary>How long one attempt may take: a duration such as <c>90s</c>, <c>10m</c> or <c>2h</c>, or <c>none</c> for no limit.</summary>
+    /// <exception cref="CliUsageException">Not such a value.</exception>
+    public static TimeSpan ParseTimeout(string value) =>
+        value.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)
+            ? Timeout.InfiniteTimeSpan
+            : CliDurations.Parse("--timeout", value, "90s, 10m or 2h (or none)", MaxTimeout);
+
     /// <summary>The file's SHA-256, which tells a run of it from a run of an earlier version at the same path.</summary>
     public static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
     {

@@ -57,6 +57,7 @@ internal sealed partial class RunSession
             var tokens = RunSummary.Sum([run.Original, .. run.Retries])?.TotalTokens ?? 0;
             var reused = run.Original.RequestCounts.Reused > 0 ? $" ({Count(run.Original.RequestCounts.Reused)} reused)" : string.Empty;
             var line = $"{run.Latest.Status.ToWireName()}: {Count(counts.Completed)} succeeded{reused}, {Count(counts.Failed)} failed of {Count(counts.Total)} in {Elapsed()}; {Count(tokens)} tokens. Output: {_outputPath}{(counts.Failed > 0 ? $". Errors: {_errorPath}" : string.Empty)}";
+            IReadOnlyList<FailureCause> causes = counts.Failed > 0 ? FailureCauses.Count(_errorPath) : [];
             if (exitCode == ExitCodes.Success)
             {
                 _console.Info(line);
@@ -66,7 +67,12 @@ internal sealed partial class RunSession
                 _console.Error(line);
             }
 
-            await WriteSummaryAsync(run, counts, exitCode).ConfigureAwait(false);
+            if (causes.Count > 0)
+            {
+                _console.Error(FailureCauses.Describe(causes));
+            }
+
+            await WriteSummaryAsync(run, counts, exitCode, causes).ConfigureAwait(false);
             return exitCode;
         }
     }

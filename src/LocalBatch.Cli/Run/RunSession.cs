@@ -14,6 +14,14 @@ namespace LocalBatch.Cli.Run;
 /// </summary>
 internal sealed partial class RunSession
 {
+    /// <summary>The library's settings that its messages may name, said as this command's flags.</summary>
+    private static readonly KeyValuePair<string, string>[] Flags =
+    [
+        new("LocalBatchOptions.AttemptTimeout", "--timeout"),
+        new("LocalBatchOptions.Endpoint", "--endpoint"),
+        new("LocalBatchOptions.ApiKey", "--api-key"),
+    ];
+
     private readonly CliContext _context;
     private readonly RunSettings _settings;
     private readonly StatusConsole _console;
@@ -58,14 +66,20 @@ internal sealed partial class RunSession
             ApiKey = apiKey,
             UseAdaptiveConcurrency = settings.Concurrency.Equals("adaptive", StringComparison.OrdinalIgnoreCase),
             MaxConcurrency = RunChecks.ParseConcurrency(settings.Concurrency),
+            AttemptTimeout = RunChecks.ParseTimeout(settings.Timeout),
         };
-        GatewaySettings.Apply(options, GatewaySettings.Endpoints(settings.Endpoints, "--endpoint"));
+        GatewaySettings.Apply(options, GatewaySettings.Endpoints(settings.Endpoints, "--endpoint", out var endpointNotes));
         var outputPath = Path.GetFullPath(settings.Output ?? RunChecks.DefaultPath(settings.Input, ".output.jsonl"));
         var errorPath = Path.GetFullPath(settings.Errors ?? RunChecks.DefaultPath(settings.Input, ".errors.jsonl"));
         RunChecks.CheckDestinations(settings.Input.FullName, outputPath, errorPath, Path.GetFullPath(settings.StateDirectory));
         var maxLineBytes = RunChecks.ParseMaxLineBytes(settings.MaxLineBytes);
 
-        var console = new StatusConsole(context.Error, context.Terminal, settings.Verbosity, context.TimeProvider, apiKey);
+        var console = new StatusConsole(context.Error, context.Terminal, settings.Verbosity, context.TimeProvider, apiKey, Flags);
+        foreach (var note in endpointNotes)
+        {
+            console.Detail(note);
+        }
+
         using var statusLog = new StatusLoggerProvider(console, context.TimeProvider);
         using var loggers = new LoggerFactory([statusLog], new LoggerFilterOptions { MinLevel = LogLevel.Debug });
         using var client = CreateClient(options, loggers);
@@ -88,6 +102,11 @@ internal sealed partial class RunSession
             {
                 // Every line is sent again, in a new batch: an unfinished run of the file is left as it is.
                 (run, latest) = (null, null);
+            }
+
+            if (Sends(run))
+            {
+                await StartupProbe.CheckAsync(_processor.Client.Endpoints, GatewaySettings.ApiKey(_settings.ApiKey), _console, _context.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
 
             BatchJob? active = null;
@@ -118,9 +137,10 @@ internal sealed partial class RunSession
             {
                 try
                 {
+                    var attemptTimeout = RunChecks.ParseTimeout(_settings.Timeout);
                     await _console.WithProgressAsync(
                         ProgressRenderer.PlainInterval,
-                        progress => manager.WaitAsync(active.Id, progress, cancellationToken)).ConfigureAwait(false);
+                        progress => manager.WaitAsync(active.Id, new StallWatch(progress, _console, _context.TimeProvider, attemptTimeout, _context.StallNotice), cancellationToken)).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
@@ -134,6 +154,19 @@ internal sealed partial class RunSession
         // The manager is disposed: a run still going has stopped and saved its state. The results are read from the store.
         return await FinishAsync(run!, stopped).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Whether this command sends requests, so that the servers are asked first whether they are there: a file never run,
+    /// run afresh, resumed or retried does; one whose run has completed (its results are only put in place again), or
+    /// whose batch is being cancelled, does not.
+    /// </summary>
+    private bool Sends(FileRun? run) => run switch
+    {
+        null => true,
+        { Latest.Status: BatchStatus.Cancelling } => false,
+        { Latest.IsTerminal: false } => true,
+        _ => _settings.RetryFailed || run.Original.Status != BatchStatus.Completed,
+    };
 
     /// <summary>Takes up the file's unfinished batch (the original or a retry), as the same command run again does.</summary>
     private async Task<(FileRun Run, BatchJob? Active)> ResumeAsync(BatchJobManager manager, FileRun run, CancellationToken cancellationToken)
@@ -227,7 +260,7 @@ internal sealed partial class RunSession
         }
     }
 
-    private async Task WriteSummaryAsync(FileRun run, BatchRequestCounts counts, int exitCode)
+    private async Task WriteSummaryAsync(FileRun run, BatchRequestCounts counts, int exitCode, IReadOnlyList<FailureCause>? causes = null)
     {
         if (!_settings.Json)
         {
@@ -245,6 +278,7 @@ internal sealed partial class RunSession
             RequestCounts = counts with { Reused = run.Original.RequestCounts.Reused },
             Usage = RunSummary.Sum([run.Original, .. run.Retries]),
             Errors = run.Original.Status == BatchStatus.Failed ? run.Original.Errors : null,
+            FailureCauses = causes ?? [],
             ElapsedSeconds = Math.Round(_context.TimeProvider.GetElapsedTime(_started).TotalSeconds, 3),
             ExitCode = exitCode,
         };

@@ -13,6 +13,9 @@ internal sealed record RunSettings(
     string MaxLineBytes,
     string StateDirectory)
 {
+    /// <summary>Gets how long one attempt may take (<c>--timeout</c>): a duration such as <c>10m</c>, or <c>none</c>.</summary>
+    public string Timeout { get; init; } = RunChecks.DefaultTimeout;
+
     /// <summary>Gets how much is said on stderr.</summary>
     public Verbosity Verbosity { get; init; } = Verbosity.Normal;
 

@@ -49,6 +49,10 @@ internal sealed record RunSummary
     [JsonPropertyName("errors")]
     public BatchErrors? Errors { get; init; }
 
+    /// <summary>Gets what the failed lines failed on, the most frequent cause first (empty when none failed).</summary>
+    [JsonPropertyName("failure_causes")]
+    public IReadOnlyList<FailureCause> FailureCauses { get; init; } = [];
+
     /// <summary>Gets the seconds this command ran.</summary>
     [JsonPropertyName("elapsed_seconds")]
     public double ElapsedSeconds { get; init; }

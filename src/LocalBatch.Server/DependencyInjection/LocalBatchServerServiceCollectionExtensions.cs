@@ -17,7 +17,7 @@ public static class LocalBatchServerServiceCollectionExtensions
     /// <summary>
     /// Registers what <c>MapLocalBatchApi</c> serves: validated <see cref="LocalBatchServerOptions"/>, LocalBatch itself
     /// (<c>AddLocalBatch</c>, pointed at <see cref="LocalBatchServerOptions.Gateway"/> with
-    /// <see cref="LocalBatchServerOptions.GatewayApiKey"/>), a <see cref="BatchJobManager"/> on
+    /// <see cref="LocalBatchServerOptions.GatewayApiKey"/>, retries logged at Debug), a <see cref="BatchJobManager"/> on
     /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP's forwarder, and the hosted
     /// services that resume unfinished batches at start-up (and after a gateway outage) and apply the retention.
     /// </summary>
@@ -44,6 +44,10 @@ public static class LocalBatchServerServiceCollectionExtensions
             gateway.Endpoint = server.Value.Gateway;
             gateway.Endpoints = [.. server.Value.Gateways];
             gateway.ApiKey = server.Value.GatewayApiKey;
+
+            // Many requests are in flight at once: a gateway that goes down is logged once when it leaves the rotation
+            // and once when it is back, not once a retry of each request.
+            gateway.RetryLogLevel = LogLevel.Debug;
         });
 
         services.TryAddSingleton(TimeProvider.System);

@@ -5,7 +5,8 @@ namespace LocalBatch.Batches;
 /// <summary>A batch, shaped field for field like OpenAI's Batch object (snake_case, Unix-second timestamps).</summary>
 /// <remarks>
 /// Serialized with <see cref="System.Text.Json.JsonSerializer"/>, it gives OpenAI's JSON whatever the options: every
-/// field is written, a null one as <c>null</c>, even when the options say to leave nulls out.
+/// field is written, a null one as <c>null</c>, even when the options say to leave nulls out; LocalBatch's own
+/// <c>waiting</c> is written only while the batch waits for its server.
 /// </remarks>
 public sealed record BatchJob
 {
@@ -105,6 +106,15 @@ public sealed record BatchJob
     [JsonPropertyName("usage")]
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public BatchUsage? Usage { get; init; }
+
+    /// <summary>
+    /// Gets why the batch makes no progress now: its server does not answer, loads its model, fails every request or
+    /// refused the key. Not one of OpenAI's fields: written only while there is a reason.
+    /// </summary>
+    /// <value>The reason, or <see langword="null"/> while the batch runs normally or has ended.</value>
+    [JsonPropertyName("waiting")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchWaiting? Waiting { get; init; }
 
     /// <summary>Gets a value indicating whether the batch has reached an end state (completed, failed, expired or cancelled).</summary>
     [JsonIgnore]

@@ -320,13 +320,14 @@ public sealed partial class BatchJobManager : IAsyncDisposable
     }
 
     /// <summary>
-    /// A batch as it stands: live from its runner while this manager runs it, else from its saved state. An end is
+    /// A batch as it stands: live from its runner while this manager runs it (with why it waits while no server takes
+    /// requests), else from its saved state. An end is
     /// shown only once it is saved: a runner that has reached its end gives its saved state until it is gone, since its
     /// live state may be one of the steps that make up the end (a <c>completed</c> batch without its file ids yet) and
     /// is not yet what a restart would find.
     /// </summary>
     private async Task<BatchJob?> ReadCurrentAsync(string batchId, CancellationToken cancellationToken) =>
-        _runners.TryGet(batchId, out var runner) && runner.Current is { IsTerminal: false } live
+        _runners.TryGet(batchId, out var runner) && runner.Live is { IsTerminal: false } live
             ? live
             : await _store.ReadStateAsync(batchId, cancellationToken).ConfigureAwait(false);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -36,6 +37,34 @@ public sealed record BatchResultLine(
         null => Error is not null,
         { StatusCode: >= 200 and < 300 } => false,
         { } response => GatewayErrorClassifier.IsTransientStatus(response.StatusCode, LocalGatewayException.ReadErrorBody(response.Body).Message),
+    };
+
+    /// <summary>
+    /// Gets what a failed line failed on, in a few words that lines failing alike share: the status and the server's
+    /// error <c>type</c> of an answer that is not 2xx (<c>404 not_found_error</c>, or <c>404</c> when its body names no
+    /// type), or the code of a line without an answer (<c>server_unreachable</c>, <c>timeout</c>, <c>batch_cancelled</c>, …).
+    /// </summary>
+    /// <value>The cause, or <see langword="null"/> for a success.</value>
+    [JsonIgnore]
+    public string? FailureCause => (Response, Error) switch
+    {
+        ({ StatusCode: >= 200 and < 300 }, _) => null,
+        ({ } response, _) => LocalGatewayException.ReadErrorBody(response.Body).Type is { } type
+            ? string.Create(CultureInfo.InvariantCulture, $"{response.StatusCode} {type}")
+            : response.StatusCode.ToString(CultureInfo.InvariantCulture),
+        (null, { } error) => error.Code,
+        _ => null,
+    };
+
+    /// <summary>Gets the message of a failed line: the server's error <c>message</c>, or why the line got no answer.</summary>
+    /// <value>The message, or <see langword="null"/> for a success or an error body without one.</value>
+    [JsonIgnore]
+    public string? FailureMessage => (Response, Error) switch
+    {
+        ({ StatusCode: >= 200 and < 300 }, _) => null,
+        ({ } response, _) => LocalGatewayException.ReadErrorBody(response.Body).Message,
+        (null, { } error) => error.Message,
+        _ => null,
     };
 
     /// <summary>

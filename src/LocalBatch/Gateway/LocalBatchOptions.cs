@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
 
 namespace LocalBatch;
 
@@ -100,6 +101,14 @@ public sealed class LocalBatchOptions
     /// <summary>Gets or sets how long one attempt may take before it is abandoned and retried.</summary>
     /// <value>The default is 10 minutes: long generations on a CPU are normal and must not be cut.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets the level each retry of a request is logged at.</summary>
+    /// <value>
+    /// The default is <see cref="LogLevel.Warning"/>. A service that keeps many requests in flight (such as
+    /// <c>localbatch serve</c>, which sets <see cref="LogLevel.Debug"/>) would log one line a retry of each of them during
+    /// an outage; a server that fails is said once anyway, when it leaves the rotation, and once when it is back.
+    /// </value>
+    public LogLevel RetryLogLevel { get; set; } = LogLevel.Warning;
 
     /// <summary>Gets or sets how many inputs one <c>/v1/embeddings</c> call carries before a batch is split into chunks.</summary>
     /// <value>The default is 256.</value>

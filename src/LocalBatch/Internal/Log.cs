@@ -5,8 +5,8 @@ namespace LocalBatch.Internal;
 /// <summary>Every log line the library writes. Secrets never; request and response bodies never above Trace.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Retrying {Method} {Path} (attempt {Attempt}) in {DelayMs} ms after: {Reason}")]
-    public static partial void RetryingRequest(ILogger logger, string method, string path, int attempt, double delayMs, string reason);
+    [LoggerMessage(EventId = 1, Message = "Retrying {Method} {Path} (attempt {Attempt}) in {DelayMs} ms after: {Reason}")]
+    public static partial void RetryingRequest(ILogger logger, LogLevel level, string method, string path, int attempt, double delayMs, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Trace, Message = "Sending {Method} {Path}: {Body}")]
     public static partial void SendingRequest(ILogger logger, string method, string path, string body);
@@ -17,7 +17,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Server {Server}: /props could not be read ({Reason}); its concurrency is found from latency until it answers")]
     public static partial void ConcurrencyFallback(ILogger logger, string server, string reason);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Server {Server} left the rotation ({Reason}); its requests go to the others while it is probed")]
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Server {Server} left the rotation ({Reason}); its /health is probed until it answers, and meanwhile requests go to the other servers, or are retried with back-off when none is left")]
     public static partial void ServerLeftRotation(ILogger logger, string server, string reason);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Server {Server} is back in the rotation")]

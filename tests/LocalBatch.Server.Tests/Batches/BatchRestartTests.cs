@@ -42,6 +42,10 @@ public sealed class BatchRestartTests
         Assert.Equal(Total - stopped.RequestCounts.Completed - stopped.RequestCounts.Failed, env.Gateway.Counters.GetRequests(Chat) - sentBefore);
     }
 
+    /// <remarks>
+    /// Meanwhile the batch says why it waits (<c>waiting</c>), and the log says that the gateway went down and came back,
+    /// once each: its retries are at Debug, not a warning each.
+    /// </remarks>
     [Fact]
     public async Task GatewayUnreachable_BatchWaitsInProgressAndResumesWhenItIsBack()
     {
@@ -61,11 +65,23 @@ public sealed class BatchRestartTests
         await env.Gateway.StartListeningAsync();
         var job = await env.WaitAsync(operation.BatchId);
         var output = await File.ReadAllTextAsync(env.Batches.GetFilePath(job.Id, BatchFileKind.Output));
+        await env.Logs.WaitForAsync(line => line.Contains("is back in the rotation", StringComparison.Ordinal));
+        var after = await JsonAsync(await env.Http.GetAsync($"/v1/batches/{operation.BatchId}"));
 
         Assert.Equal("in_progress", during.GetProperty("status").GetString());
         Assert.Equal(BatchStatus.Completed, job.Status);
         Assert.Equal(Expected(Total), CustomIds(output).Order(StringComparer.Ordinal));
         Assert.Null(job.ErrorFileId);
+        var waiting = during.GetProperty("waiting");
+        Assert.Equal("gateway_unreachable", waiting.GetProperty("code").GetString());
+        Assert.Contains("stopped answering", waiting.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(waiting.GetProperty("since").GetInt64() > 0);
+        Assert.False(after.TryGetProperty("waiting", out _));
+        var lines = env.Logs.Lines.ToList();
+        Assert.Equal(1, lines.Count(line => line.Contains("left the rotation", StringComparison.Ordinal)));
+        Assert.Equal(1, lines.Count(line => line.Contains("is back in the rotation", StringComparison.Ordinal)));
+        Assert.Contains(lines, line => line.StartsWith("Debug ", StringComparison.Ordinal) && line.Contains("Retrying POST", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => !line.StartsWith("Debug ", StringComparison.Ordinal) && line.Contains("Retrying POST", StringComparison.Ordinal));
     }
 
     [Fact]

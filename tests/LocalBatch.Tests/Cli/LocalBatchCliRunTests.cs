@@ -69,7 +69,7 @@ public sealed class LocalBatchCliRunTests
         Assert.Contains("line 2: duplicate_custom_id: ", run.Error, StringComparison.Ordinal);
         Assert.Contains("line 3: invalid_json_line: ", run.Error, StringComparison.Ordinal);
         Assert.Contains("line 4: mismatched_url: ", run.Error, StringComparison.Ordinal);
-        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+        Assert.Equal(0, env.ChatRequests); // only the start-up look at /health
         Assert.False(File.Exists(Path.Combine(env.StoreDirectory, "bad.output.jsonl")));
     }
 

@@ -15,11 +15,11 @@ public sealed class StatusLoggerProviderTests
     {
         var (logger, lines, time) = Create(Verbosity.Normal);
 
-        Log.RetryingRequest(logger, "POST", "/v1/chat/completions", 2, 1200, Loading);
-        Log.RetryingRequest(logger, "POST", "/v1/chat/completions", 2, 1100, Loading);
-        Log.RetryingRequest(logger, "POST", "/v1/chat/completions", 3, 2300, Loading);
+        Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/chat/completions", 2, 1200, Loading);
+        Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/chat/completions", 2, 1100, Loading);
+        Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/chat/completions", 3, 2300, Loading);
         time.Advance(StatusLoggerProvider.RepeatInterval);
-        Log.RetryingRequest(logger, "POST", "/v1/chat/completions", 4, 350, Loading);
+        Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/chat/completions", 4, 350, Loading);
 
         Assert.Equal(
         [
@@ -54,8 +54,8 @@ public sealed class StatusLoggerProviderTests
 
         foreach (var logger in new[] { quiet, verbose })
         {
-            Log.RetryingRequest(logger, "POST", "/v1/completions", 2, 1000, Loading);
-            Log.RetryingRequest(logger, "POST", "/v1/completions", 2, 1000, Loading);
+            Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/completions", 2, 1000, Loading);
+            Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/completions", 2, 1000, Loading);
             Log.ConcurrencyChosen(logger, "http://127.0.0.1:8080", 4, "total_slots");
             Log.SendingRequest(logger, "POST", "/v1/completions", "{\"prompt\":\"a secret prompt\"}");
         }
@@ -71,7 +71,7 @@ public sealed class StatusLoggerProviderTests
     {
         var (logger, lines, _) = Create(Verbosity.Normal, secret: "sk-local-123");
 
-        Log.RetryingRequest(logger, "POST", "/v1/completions", 2, 10, "The proxy said: bad key sk-local-123");
+        Log.RetryingRequest(logger, LogLevel.Warning, "POST", "/v1/completions", 2, 10, "The proxy said: bad key sk-local-123");
 
         Assert.Equal("localbatch: retrying POST /v1/completions in 10 ms (retry 2): The proxy said: bad key ***", Assert.Single(lines));
     }

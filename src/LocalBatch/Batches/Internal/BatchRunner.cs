@@ -40,6 +40,11 @@ internal sealed partial class BatchRunner : IAsyncDisposable
 
     public BatchJob Current => Volatile.Read(ref _job);
 
+    /// <summary>Gets the batch as it stands, saying why it waits (<see cref="BatchJob.Waiting"/>) while no server takes requests.</summary>
+    public BatchJob Live => Current is { IsTerminal: false, Waiting: null } job && BatchWaits.During(_processor.Client.Pool.Outage()) is { } waiting
+        ? job with { Waiting = waiting }
+        : Current;
+
     /// <summary>
     /// Completes, once the runner is disposed, with the run's end: the batch's final state, its state at shutdown, or
     /// the error it stopped with (see <see cref="FinishAsync"/>, or a file error). Its owner lets go of the batch before
@@ -131,6 +136,7 @@ internal sealed partial class BatchRunner : IAsyncDisposable
         {
             Status = job.Status == BatchStatus.Cancelling ? BatchStatus.Cancelling : BatchStatus.InProgress,
             InProgressAt = job.InProgressAt ?? now,
+            Waiting = null,
             RequestCounts = job.RequestCounts with { Completed = files.Completed, Failed = files.Failed },
         });
         await SaveAsync(files).ConfigureAwait(false);
@@ -225,8 +231,10 @@ internal sealed partial class BatchRunner : IAsyncDisposable
                 return Current;
 
             case BatchStopReason.KeyRefused or BatchStopReason.ServerGone:
+                var stopped = StoppedError(reason);
+                Update(job => job with { Waiting = BatchWaits.After(reason, stopped.Message, _time.GetUtcNow()) });
                 await SaveAsync(files).ConfigureAwait(false);
-                throw StoppedError(reason);
+                throw stopped;
 
             case BatchStopReason.Cancel or BatchStopReason.Expire:
                 await RecordUnrunAsync(files, reason).ConfigureAwait(false);

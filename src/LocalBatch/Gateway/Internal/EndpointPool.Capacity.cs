@@ -115,7 +115,7 @@ internal sealed partial class EndpointPool
             bool down;
             lock (_gate)
             {
-                down = server.TakeOut();
+                down = server.TakeOut(AttemptOutcome.Unreachable, _time.GetUtcNow());
             }
 
             if (down)

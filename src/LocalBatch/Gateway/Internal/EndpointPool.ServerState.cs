@@ -33,6 +33,9 @@ internal sealed partial class EndpointPool
         /// <summary>Gets a value indicating whether it is in the rotation.</summary>
         public bool IsUp { get; private set; } = true;
 
+        /// <summary>Gets why it left the rotation, and when: meaningful only while it is out.</summary>
+        public (AttemptOutcome Reason, DateTimeOffset Since) Down { get; private set; }
+
         /// <summary>Gets a value indicating whether its limit is known, so that it may take requests.</summary>
         public bool IsKnown => Source != CapacitySource.Unknown;
 
@@ -59,7 +62,7 @@ internal sealed partial class EndpointPool
         /// out of the rotation that answers anyway (when every server was out, attempts went to all) is back.
         /// </summary>
         /// <returns>Whether it left the rotation, and whether it came back.</returns>
-        public (bool Down, bool Back) Complete(AttemptOutcome outcome, TimeSpan rtt)
+        public (bool Down, bool Back) Complete(AttemptOutcome outcome, TimeSpan rtt, DateTimeOffset now)
         {
             var inFlight = InUse;
             InUse--;
@@ -85,14 +88,14 @@ internal sealed partial class EndpointPool
 
                     break;
                 case AttemptOutcome.ServerError:
-                    down = ++_serverErrorsInARow >= ServerErrorsBeforeDown && TakeOut();
+                    down = ++_serverErrorsInARow >= ServerErrorsBeforeDown && TakeOut(outcome, now);
                     break;
                 case AttemptOutcome.Loading:
                     Adaptive?.OnOverload();
-                    down = TakeOut();
+                    down = TakeOut(outcome, now);
                     break;
                 case AttemptOutcome.Unreachable:
-                    down = TakeOut();
+                    down = TakeOut(outcome, now);
                     break;
             }
 
@@ -100,8 +103,8 @@ internal sealed partial class EndpointPool
             return (down, back);
         }
 
-        /// <summary>Takes it out of the rotation; false when it was out already.</summary>
-        public bool TakeOut()
+        /// <summary>Takes it out of the rotation, for <paramref name="reason"/>; false when it was out already.</summary>
+        public bool TakeOut(AttemptOutcome reason, DateTimeOffset now)
         {
             if (!IsUp)
             {
@@ -109,6 +112,7 @@ internal sealed partial class EndpointPool
             }
 
             IsUp = false;
+            Down = (reason, now);
             _serverErrorsInARow = 0;
             return true;
         }

@@ -89,7 +89,7 @@ internal sealed partial class EndpointPool : IDisposable
         bool down, back;
         lock (_gate)
         {
-            (down, back) = _servers[endpoint.Index].Complete(outcome, rtt);
+            (down, back) = _servers[endpoint.Index].Complete(outcome, rtt, _time.GetUtcNow());
             ServeWaiters();
         }
 
@@ -109,6 +109,20 @@ internal sealed partial class EndpointPool : IDisposable
         else if (back)
         {
             Log.ServerRejoinedRotation(_logger, endpoint.Display);
+        }
+    }
+
+    /// <summary>
+    /// Why no server takes requests now: each server's reason and since when, while every one of them is out of the
+    /// rotation; <see langword="null"/> while one is in it.
+    /// </summary>
+    public IReadOnlyList<(ServerEndpoint Server, AttemptOutcome Reason, DateTimeOffset Since)>? Outage()
+    {
+        lock (_gate)
+        {
+            return _servers.Any(static server => server.IsUp)
+                ? null
+                : [.. _servers.Select(static server => (server.Endpoint, server.Down.Reason, server.Down.Since))];
         }
     }
 

@@ -39,6 +39,7 @@ internal static class GatewayResiliencePipeline
                     var separator = operation.IndexOf(' ', StringComparison.Ordinal);
                     Log.RetryingRequest(
                         logger,
+                        options.RetryLogLevel,
                         separator > 0 ? operation[..separator] : operation,
                         separator > 0 ? operation[(separator + 1)..] : string.Empty,
                         args.AttemptNumber + 1,
