@@ -116,31 +116,7 @@ internal static partial class ServeCommand
         : GatewaySettings.NullIfBlank(flagValue) ?? throw new CliUsageException("--api-key must not be blank; leave it out for a server without a key.");
 
     /// <exception cref="CliUsageException">The value is not a number followed by s, m, h, d or w.</exception>
-    internal static TimeSpan? ParseRetention(string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        var match = DurationPattern().Match(value.Trim());
-        if (!match.Success || !long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number == 0)
-        {
-            throw new CliUsageException($"--retention must be a positive number followed by s, m, h, d or w, such as 7d or 12h; got '{value}'.");
-        }
-
-        var unit = match.Groups["unit"].Value.ToUpperInvariant() switch
-        {
-            "S" => TimeSpan.FromSeconds(1),
-            "M" => TimeSpan.FromMinutes(1),
-            "H" => TimeSpan.FromHours(1),
-            "D" => TimeSpan.FromDays(1),
-            _ => TimeSpan.FromDays(7),
-        };
-        return number <= TimeSpan.MaxValue.Ticks / unit.Ticks / 2
-            ? TimeSpan.FromTicks(number * unit.Ticks)
-            : throw new CliUsageException($"--retention is too long: '{value}'.");
-    }
+    internal static TimeSpan? ParseRetention(string? value) => value is null ? null : Durations.Parse(value, "--retention");
 
     /// <exception cref="CliUsageException">The value is not a size such as 200MB.</exception>
     internal static long ParseSize(string value)
@@ -163,9 +139,6 @@ internal static partial class ServeCommand
             ? number << shift
             : throw new CliUsageException($"--max-upload-size must be at most 1TB; got '{value}'.");
     }
-
-    [GeneratedRegex("^(?<n>[0-9]{1,18})(?<unit>[smhdw])$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex DurationPattern();
 
     [GeneratedRegex("^(?<n>[0-9]{1,18}) ?(?<unit>B|K|KB|M|MB|G|GB|T|TB)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();
