@@ -235,6 +235,25 @@ public sealed class LocalBatchCliBatchesManageTests
         Assert.Contains($"localbatch: stopped watching batch {id}", watch.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_FileWhoseBatchAnotherProcessRuns_SaysSoAndSendsNothing()
+    {
+        await using var env = await StartAsync(concurrency: 1);
+        var input = WriteInput(env, "jobs.jsonl", ChatLines(Total));
+        await using var runner = new BatchJobManager(env.Processor, new BatchJobManagerOptions { StoreDirectory = StateDir(env) });
+        env.PauseAtChatRequest(2);
+        var metadata = FileRun.MetadataFor(input, await RunChecks.HashAsync(input, CancellationToken.None));
+        await runner.CreateFromFileAsync(input, options: new BatchCreateOptions { Metadata = metadata });
+        await env.WaitForPauseAsync();
+        var sent = env.ChatRequests;
+
+        var run = await RunCliAsync("run", input, "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Fatal, run.ExitCode);
+        Assert.Contains("is being run by another localbatch process", run.Error, StringComparison.Ordinal);
+        Assert.Equal(sent, env.ChatRequests);
+    }
+
     /// <summary>
     /// A one-line file run to its end (when <paramref name="completedToo"/>), then a file of <see cref="Total"/> lines whose
     /// run is interrupted at its third request, the gateway answering again after: the batches' ids, and the command line
