@@ -19,8 +19,11 @@ using var processor = new LocalBatchProcessor(new LocalBatchOptions
 Console.WriteLine($"Concurrency: {await processor.GetConcurrencyAsync()} (the server's total_slots)");
 
 // 1. Completions: 100 prompts, at most total_slots in flight, results in input order.
+// Progress comes once for each finished prompt, in order (1, 2, … 100), the last before the call returns. It is printed
+// as it comes (ConsoleProgress, below): a Progress<T> would post each report to the thread pool, where it could be
+// printed after the summary line.
 var prompts = Enumerable.Range(1, 100).Select(i => $"Write a one-line poem about the number {i}.").ToList();
-var progress = new Progress<BatchProgress>(p =>
+var progress = new ConsoleProgress(p =>
 {
     if (p.Completed % 25 == 0 && p.Completed > 0)
     {
@@ -45,3 +48,9 @@ foreach (var chat in chats)
 // 3. Embeddings: one call with an array input (chunked only past MaxEmbeddingInputsPerRequest).
 var embeddings = await processor.ProcessBatchEmbeddingsAsync(prompts.Take(10));
 Console.WriteLine($"Embeddings: {embeddings.Data.Count} vectors of {embeddings.Data[0].Embedding.Length} dimensions, {embeddings.Usage?.PromptTokens} prompt tokens");
+
+/// <summary>An <see cref="IProgress{T}"/> that handles each report at once, on the thread that made it.</summary>
+internal sealed class ConsoleProgress(Action<BatchProgress> handler) : IProgress<BatchProgress>
+{
+    public void Report(BatchProgress value) => handler(value);
+}

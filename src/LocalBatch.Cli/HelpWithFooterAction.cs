@@ -1,34 +1,62 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace LocalBatch.Cli;
 
-/// <summary><c>--help</c> as System.CommandLine writes it, followed by the exit codes and the environment variables.</summary>
+/// <summary>
+/// <c>--help</c> as System.CommandLine writes it, with the tool's name in the usage lines, followed by the exit codes and
+/// the environment variables of the command asked about (<see cref="HelpFooters"/>).
+/// </summary>
 internal sealed class HelpWithFooterAction(HelpAction help) : SynchronousCommandLineAction
 {
-    /// <summary>The text after the options, for every command.</summary>
-    public const string Footer = """
-        Exit codes:
-          0  every line succeeded
-          1  fatal error or interruption (Ctrl+C, server unreachable, key refused, disk full): run the same command again to resume
-          2  invalid input or usage, or no server could be reached at the start: nothing was sent
-          3  the batch finished with failed lines (see the errors file; run --retry-failed to run them again)
-
-        Environment variables:
-          LOCALBATCH_ENDPOINT       the server(s) when --endpoint/--gateway is not given, comma-separated (default http://localhost:8080)
-          LOCALBATCH_API_KEY        the server's API key when --api-key (run) or --gateway-api-key (serve) is not given
-          LOCALBATCH_SERVE_API_KEY  the key clients of `localbatch serve` must send when --api-key is not given
-          NO_COLOR                  set to turn colours off in the progress display and tables
-
-        Shell completion (bash): source <(localbatch completion bash)
-        """;
+    /// <summary>The command users type, whatever the executable is called (the tool's assembly is <c>LocalBatch.Cli</c>).</summary>
+    public const string ToolName = "localbatch";
 
     /// <inheritdoc/>
     public override int Invoke(ParseResult parseResult)
     {
-        var code = help.Invoke(parseResult);
-        parseResult.InvocationConfiguration.Output.WriteLine(Footer);
+        var configuration = parseResult.InvocationConfiguration;
+        var output = configuration.Output;
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        configuration.Output = text;
+        int code;
+        try
+        {
+            code = help.Invoke(parseResult);
+        }
+        finally
+        {
+            configuration.Output = output;
+        }
+
+        output.Write(WithToolName(text.ToString(), parseResult.RootCommandResult.Command.Name));
+        output.WriteLine(HelpFooters.For(TopLevelCommand(parseResult.CommandResult)));
         return code;
+    }
+
+    /// <summary>The help text with the executable's name (the root command's) replaced by <see cref="ToolName"/> where it starts a usage line.</summary>
+    internal static string WithToolName(string helpText, string executableName) =>
+        executableName == ToolName
+            ? helpText
+            : Regex.Replace(helpText, $@"(?m)^([ \t]+){Regex.Escape(executableName)}(?=[ \t]|\r?$)", "${1}" + ToolName, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>The name of the tool's command that <paramref name="command"/> is or belongs to; <see langword="null"/> for the tool itself.</summary>
+    private static string? TopLevelCommand(CommandResult command)
+    {
+        while (command.Parent is CommandResult parent)
+        {
+            if (parent.Parent is null)
+            {
+                return command.Command.Name;
+            }
+
+            command = parent;
+        }
+
+        return null;
     }
 }

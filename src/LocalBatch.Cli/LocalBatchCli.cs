@@ -4,7 +4,7 @@ using LocalBatch.Cli.Commands;
 
 namespace LocalBatch.Cli;
 
-/// <summary>The <c>localbatch</c> command line: <c>run</c>, <c>batches list|get|cancel|results</c>, <c>serve</c> and <c>completion</c>.</summary>
+/// <summary>The <c>localbatch</c> command line: <c>run</c>, <c>batches list|get|watch|cancel|results|delete|prune</c>, <c>serve</c> and <c>completion</c>.</summary>
 internal static class LocalBatchCli
 {
     /// <summary>Runs the command line with these writers, interrupted when <paramref name="cancellationToken"/> is cancelled.</summary>
@@ -35,6 +35,11 @@ internal static class LocalBatchCli
             foreach (var error in parsed.Errors)
             {
                 await stderr.WriteLineAsync($"localbatch: {error.Message}").ConfigureAwait(false);
+            }
+
+            foreach (var hint in TypoSuggestions.For(parsed))
+            {
+                await stderr.WriteLineAsync($"localbatch: {hint}").ConfigureAwait(false);
             }
 
             await stderr.WriteLineAsync("Try 'localbatch --help'.").ConfigureAwait(false);

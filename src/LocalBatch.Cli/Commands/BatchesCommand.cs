@@ -1,31 +1,40 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Cli.Output;
+using Spectre.Console;
 
 namespace LocalBatch.Cli.Commands;
 
-/// <summary><c>localbatch batches list|get|cancel|results</c>: look at and manage the batches in a store directory.</summary>
+/// <summary>
+/// <c>localbatch batches list|get|watch|cancel|results|delete|prune</c>: look at and manage the batches in a store
+/// directory. A batch is named by its id or the short id <c>list</c> shows; a store that does not exist is never created.
+/// </summary>
 internal static class BatchesCommand
 {
     public static Command Create(CliContext context)
     {
-        var command = new Command("batches", "List, inspect, cancel and read the results of stored batches.");
+        var command = new Command("batches", "List, inspect, watch, cancel, read and delete stored batches.");
         command.Add(List(context));
         command.Add(Get(context));
+        command.Add(BatchesWatchCommand.Create(context));
         command.Add(Cancel(context));
         command.Add(Results(context));
+        command.Add(BatchesRemovalCommands.Delete(context));
+        command.Add(BatchesRemovalCommands.Prune(context));
         return command;
     }
+
+    /// <summary>The argument naming one batch.</summary>
+    public static Argument<string> BatchIdArgument() => new("batch-id") { Description = "The batch: its id, or the short id `batches list` shows." };
 
     private static Command List(CliContext context)
     {
         var stateDir = CommonOptions.StateDirectory();
         var limit = new Option<int>("--limit") { Description = "Batches per page (1-100).", DefaultValueFactory = _ => 20 };
-        var after = new Option<string?>("--after") { Description = "List the batches older than this id." };
+        var after = new Option<string?>("--after") { Description = "List the batches older than this one (an id or a short id)." };
         var json = new Option<bool>("--json") { Description = "Print OpenAI's list object as JSON." };
-        var command = new Command("list", "List batches, newest first.") { stateDir, limit, after, json };
+        var command = new Command("list", "List batches, newest first: short id, status (interrupted: no process runs it), lines done, failed, created, input file.") { stateDir, limit, after, json };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var pageSize = parsed.GetValue(limit);
@@ -34,34 +43,39 @@ internal static class BatchesCommand
                 throw new CliUsageException($"--limit must be a number from 1 to 100; got {pageSize.ToString(CultureInfo.InvariantCulture)}.");
             }
 
-            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
-            {
-                var page = await manager.ListAsync(parsed.GetValue(after), pageSize, cancellationToken).ConfigureAwait(false);
-                if (parsed.GetValue(json))
+            return await StoreAccess.WithStoreAsync(
+                parsed.GetValue(stateDir)!,
+                async manager =>
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(page, BatchJsonContext.Default.BatchPage)).ConfigureAwait(false);
-                    return ExitCodes.Success;
-                }
-
-                if (context.OutputTerminal is { } terminal)
-                {
-                    terminal.Write(BatchTable.Create(page.Data));
-                }
-                else
-                {
-                    foreach (var line in BatchTable.PlainLines(page.Data))
+                    var afterId = parsed.GetValue(after) is { } text ? (await BatchIds.ResolveAsync(manager, text, cancellationToken).ConfigureAwait(false)).Id : null;
+                    var page = await manager.ListAsync(afterId, pageSize, cancellationToken).ConfigureAwait(false);
+                    if (parsed.GetValue(json))
                     {
-                        await context.Out.WriteLineAsync(line).ConfigureAwait(false);
+                        await context.Out.WriteLineAsync(CliJson.Serialize(page)).ConfigureAwait(false);
+                        return ExitCodes.Success;
                     }
-                }
 
-                if (page.HasMore)
+                    await WriteTableAsync(context, [.. page.Data.Select(job => new BatchTable.Row(job, !job.IsTerminal && manager.IsRunningAnywhere(job.Id)))]).ConfigureAwait(false);
+                    if (page.HasMore)
+                    {
+                        await context.Out.WriteLineAsync($"(more: --after {BatchIds.Short(page.LastId!)})").ConfigureAwait(false);
+                    }
+
+                    return ExitCodes.Success;
+                },
+                whenMissing: async root =>
                 {
-                    await context.Out.WriteLineAsync($"(more: --after {page.LastId})").ConfigureAwait(false);
-                }
+                    if (parsed.GetValue(json))
+                    {
+                        await context.Out.WriteLineAsync(CliJson.Serialize(new BatchPage([], null, null, HasMore: false))).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await context.Error.WriteLineAsync($"localbatch: no batches: {StoreAccess.NoStoreMessage(root)}").ConfigureAwait(false);
+                    }
 
-                return ExitCodes.Success;
-            }).ConfigureAwait(false);
+                    return ExitCodes.Success;
+                }).ConfigureAwait(false);
         });
         return command;
     }
@@ -69,31 +83,27 @@ internal static class BatchesCommand
     private static Command Get(CliContext context)
     {
         var stateDir = CommonOptions.StateDirectory();
-        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var id = BatchIdArgument();
         var command = new Command("get", "Print a batch object as JSON.") { id, stateDir };
         command.SetAction(async (parsed, cancellationToken) =>
-        {
-            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
+            await StoreAccess.WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
-                var job = await RetrieveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                var job = await BatchIds.ResolveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(CliJson.Serialize(job)).ConfigureAwait(false);
                 return ExitCodes.Success;
-            }).ConfigureAwait(false);
-        });
+            }).ConfigureAwait(false));
         return command;
     }
 
     private static Command Cancel(CliContext context)
     {
         var stateDir = CommonOptions.StateDirectory();
-        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var id = BatchIdArgument();
         var command = new Command("cancel", "Cancel a batch (a running localbatch process stops it; the unrun requests are recorded as batch_cancelled).") { id, stateDir };
         command.SetAction(async (parsed, cancellationToken) =>
-        {
-            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
+            await StoreAccess.WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
-                var batchId = parsed.GetValue(id)!;
-                await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
+                var batchId = (await BatchIds.ResolveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false)).Id;
                 BatchJob job;
                 try
                 {
@@ -109,60 +119,55 @@ internal static class BatchesCommand
                     job = await manager.WaitAsync(batchId, cancellationToken).ConfigureAwait(false);
                 }
 
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(job, BatchJsonContext.Default.BatchJob)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(CliJson.Serialize(job)).ConfigureAwait(false);
                 return ExitCodes.Success;
-            }).ConfigureAwait(false);
-        });
+            }).ConfigureAwait(false));
         return command;
     }
 
     private static Command Results(CliContext context)
     {
         var stateDir = CommonOptions.StateDirectory();
-        var id = new Argument<string>("batch-id") { Description = "The batch id." };
+        var id = BatchIdArgument();
         var errors = new Option<bool>("--errors") { Description = "Print the error file instead of the output file." };
-        var command = new Command("results", "Print a batch's output (or error) lines as JSONL.") { id, stateDir, errors };
+        var command = new Command("results", "Print a batch's output (or error) lines as JSONL, each answer as the server sent it.") { id, stateDir, errors };
         command.SetAction(async (parsed, cancellationToken) =>
-        {
-            return await WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
+            await StoreAccess.WithStoreAsync(parsed.GetValue(stateDir)!, async manager =>
             {
-                var batchId = parsed.GetValue(id)!;
-                await RetrieveAsync(manager, batchId, cancellationToken).ConfigureAwait(false);
+                var batchId = (await BatchIds.ResolveAsync(manager, parsed.GetValue(id)!, cancellationToken).ConfigureAwait(false)).Id;
                 var lines = parsed.GetValue(errors) ? manager.GetErrorsAsync(batchId, cancellationToken) : manager.GetResultsAsync(batchId, cancellationToken);
                 await foreach (var line in lines.ConfigureAwait(false))
                 {
-                    await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BatchJsonContext.Default.BatchResultLine)).ConfigureAwait(false);
+                    await context.Out.WriteLineAsync(CliJson.Serialize(line)).ConfigureAwait(false);
                 }
 
                 return ExitCodes.Success;
-            }).ConfigureAwait(false);
-        });
+            }).ConfigureAwait(false));
         return command;
     }
 
-    /// <summary>
-    /// Opens a store to inspect it, runs <paramref name="action"/> on it, and closes it: nothing resumes. A cancel of a
-    /// batch no process runs finishes it here, sending nothing.
-    /// </summary>
-    private static async Task<int> WithStoreAsync(string directory, Func<BatchJobManager, Task<int>> action)
+    /// <summary>The listing: coloured and fitted to the window on a terminal, plain in a pipe; then what <c>interrupted</c> means, when one is.</summary>
+    private static async Task WriteTableAsync(CliContext context, IReadOnlyList<BatchTable.Row> rows)
     {
-        using var processor = new LocalBatchProcessor(new LocalBatchOptions());
-        var manager = new BatchJobManager(processor, new BatchJobManagerOptions { StoreDirectory = directory, ResumeOnStart = false });
-        await using (manager.ConfigureAwait(false))
+        var timeZone = context.TimeProvider.LocalTimeZone;
+        if (context.OutputTerminal is { } terminal)
         {
-            return await action(manager).ConfigureAwait(false);
+            foreach (var line in BatchTable.MarkupLines(rows, timeZone, terminal.Profile.Width))
+            {
+                terminal.MarkupLine(line);
+            }
         }
-    }
+        else
+        {
+            foreach (var line in BatchTable.PlainLines(rows, timeZone))
+            {
+                await context.Out.WriteLineAsync(line).ConfigureAwait(false);
+            }
+        }
 
-    private static async Task<BatchJob> RetrieveAsync(BatchJobManager manager, string batchId, CancellationToken cancellationToken)
-    {
-        try
+        if (rows.Any(static row => row.Status == BatchTable.Interrupted))
         {
-            return await manager.RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException)
-        {
-            throw new CliUsageException(ex.Message, ex);
+            await context.Error.WriteLineAsync("localbatch: interrupted: no process runs it now; the same `localbatch run` command (or `localbatch serve` on this store) resumes it.").ConfigureAwait(false);
         }
     }
 }

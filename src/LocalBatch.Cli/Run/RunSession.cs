@@ -175,7 +175,9 @@ internal sealed partial class RunSession
         var wasCancelling = job.Status == BatchStatus.Cancelling;
         var done = job.RequestCounts.Completed + job.RequestCounts.Failed;
         job = await manager.ResumeAsync(job.Id, cancellationToken).ConfigureAwait(false);
-        if (!manager.IsRunning(job.Id) && !job.IsTerminal)
+        // Not here, and held by another process; a run here that stopped at once (a damaged result file) is waited for
+        // below, which tries it again and says why it stops.
+        if (!manager.IsRunning(job.Id) && !job.IsTerminal && manager.IsRunningAnywhere(job.Id))
         {
             throw new InvalidOperationException($"Batch {job.Id} is being run by another localbatch process.");
         }

@@ -243,6 +243,16 @@ public sealed partial class BatchJobManager : IAsyncDisposable
     /// <returns><see langword="true"/> while this manager runs it.</returns>
     public bool IsRunning(string batchId) => _runners.IsRunning(batchId);
 
+    /// <summary>
+    /// Gets a value indicating whether any process runs a batch now: this manager, or another process on the same store
+    /// (one holds the batch's run lock). An unfinished batch that no process runs was interrupted: its process stopped,
+    /// or its run stopped on an error; it goes on once a manager resumes it or waits for it.
+    /// </summary>
+    /// <param name="batchId">The batch id.</param>
+    /// <returns><see langword="true"/> while a process runs it.</returns>
+    /// <exception cref="ArgumentException">The id is not a batch id.</exception>
+    public bool IsRunningAnywhere(string batchId) => _runners.IsRunning(batchId) || _store.IsLocked(batchId);
+
     /// <summary>Stops the running batches without cancelling them (they stay <c>in_progress</c> and resume next time) and releases their locks.</summary>
     /// <returns>A task that completes when every batch has stopped and saved its state.</returns>
     public async ValueTask DisposeAsync()

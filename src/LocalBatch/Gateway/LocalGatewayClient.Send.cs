@@ -186,7 +186,7 @@ public sealed partial class LocalGatewayClient
         }
 
         var error = new GatewayErrorBody(new GatewayErrorBody.ErrorDetail(exception.StatusCode ?? 0, exception.ServerMessage ?? exception.Message, exception.ErrorType ?? "server_error"));
-        return JsonSerializer.SerializeToElement(error, LocalBatchJsonContext.Default.GatewayErrorBody);
+        return UnescapedJson.SerializeToElement(error, LocalBatchJsonContext.Default.GatewayErrorBody);
     }
 
     /// <summary>

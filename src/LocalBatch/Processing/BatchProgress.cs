@@ -1,6 +1,20 @@
 namespace LocalBatch;
 
 /// <summary>Where a running batch stands; reported through <see cref="IProgress{T}"/> as items finish.</summary>
+/// <remarks>
+/// <para>
+/// The processor's batch methods report once for each item that finishes, one report at a time and in order:
+/// <see cref="Completed"/> goes 1, 2, … up to <see cref="Total"/>, each count once, the last report before the method
+/// returns. (A batch with no items gets one report, of 0.) Each report is made on the thread that finished the item: an
+/// <see cref="IProgress{T}"/> of your own sees them exactly so, and should return quickly.
+/// </para>
+/// <para>
+/// A <see cref="Progress{T}"/> does not call its handler there: it posts each report to the
+/// <see cref="SynchronizationContext"/> it was created on, or, in a console app or a service (none), to the thread pool.
+/// Its handler may then run after the method has returned, and two reports' handlers may run at once or out of order. A
+/// UI (one context, one thread) sees them in order; elsewhere, implement <see cref="IProgress{T}"/> to print them in order.
+/// </para>
+/// </remarks>
 public sealed record BatchProgress
 {
     /// <summary>Gets the number of items, or <see langword="null"/> when a streamed input's length is not known.</summary>

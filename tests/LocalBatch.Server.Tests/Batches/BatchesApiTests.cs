@@ -247,4 +247,40 @@ public sealed class BatchesApiTests
         Assert.Equal(["req-1", "req-3"], CustomIds(text).Order(StringComparer.Ordinal));
         Assert.Equal(File.ReadAllText(env.Batches.GetFilePath(job.Id, BatchFileKind.Output)), text);
     }
+
+    [Fact]
+    public async Task GetBatch_WhileRunning_ReportsTheUsageOfTheAnswersSoFar()
+    {
+        await using var env = await ServeAsync(concurrency: 1);
+        env.Env.PauseAtChatRequest(3);
+        var file = await env.UploadAsync(ChatLines(Total));
+        var (operation, _) = await env.CreateBatchAsync(file.Id);
+        await env.Env.WaitForPauseAsync();
+
+        // The two answers before the pause are recorded once the runner has taken them (the request paused may come first).
+        var started = TimeProvider.System.GetTimestamp();
+        JsonElement running;
+        do
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "the two answers were never recorded");
+            using var document = JsonDocument.Parse(await env.Http.GetStringAsync($"/v1/batches/{operation.BatchId}"));
+            running = document.RootElement.Clone();
+        }
+        while (running.GetProperty("request_counts").GetProperty("completed").GetInt32() < 2);
+
+        var results = await env.Http.GetStringAsync($"/v1/batches/{operation.BatchId}/results");
+        env.Gateway.Resume();
+        await env.WaitAsync(operation.BatchId);
+
+        Assert.Equal("in_progress", running.GetProperty("status").GetString());
+        Assert.Equal(2, running.GetProperty("request_counts").GetProperty("completed").GetInt32());
+        var usage = running.GetProperty("usage");
+        var answered = results.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static line => JsonDocument.Parse(line).RootElement.GetProperty("response").GetProperty("body").GetProperty("usage").Clone())
+            .ToList();
+        Assert.Equal(2, answered.Count);
+        Assert.Equal(answered.Sum(static u => u.GetProperty("prompt_tokens").GetInt64()), usage.GetProperty("input_tokens").GetInt64());
+        Assert.Equal(answered.Sum(static u => u.GetProperty("completion_tokens").GetInt64()), usage.GetProperty("output_tokens").GetInt64());
+        Assert.True(usage.GetProperty("total_tokens").GetInt64() > 0);
+    }
 }

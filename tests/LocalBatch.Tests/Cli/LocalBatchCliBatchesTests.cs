@@ -24,8 +24,8 @@ public sealed class LocalBatchCliBatchesTests
         var errors = await RunCliAsync("batches", "results", id, "--errors", "--state-dir", StateDir(env));
 
         Assert.Equal(ExitCodes.Success, list.ExitCode);
-        Assert.Contains(id, list.Output, StringComparison.Ordinal);
-        Assert.Contains("completed", list.Output, StringComparison.Ordinal);
+        Assert.Contains(LocalBatch.Cli.Commands.BatchIds.Short(id) + "  completed", list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(id, list.Output, StringComparison.Ordinal);
         using (var page = JsonDocument.Parse(listJson.Output))
         {
             Assert.Equal("list", page.RootElement.GetProperty("object").GetString());

@@ -49,6 +49,17 @@ internal static class CliHarness
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Runs the CLI in a context that <paramref name="configure"/> changes (its clock, a terminal on stdout), writing to the given writers.</summary>
+    public static async Task<CliRun> RunCliAsync(string[] args, Func<CliContext, CliContext> configure, TextWriter? stderr = null, CancellationToken cancellationToken = default)
+    {
+        using var stdout = new StringWriter();
+        using var ownError = stderr is null ? new StringWriter() : null;
+        var error = stderr ?? ownError!;
+        using var interruption = Interruption.From(cancellationToken);
+        var code = await LocalBatchCli.InvokeAsync(args, configure(CliContext.ForWriters(stdout, error, isTerminal: false, interruption)));
+        return new CliRun(code, stdout.ToString(), error.ToString()!);
+    }
+
     public static string StateDir(BatchTestEnvironment env) => Path.Combine(env.StoreDirectory, "state");
 
     public static string WriteInput(BatchTestEnvironment env, string name, string content)

@@ -18,7 +18,7 @@ internal sealed class BatchResultFile : IAsyncDisposable
     private BatchResultFile(FileStream stream, string path)
     {
         _stream = stream;
-        _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = BatchJsonContext.Default.Options.Encoder });
+        _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = UnescapedJson.Encoder });
         Path = path;
     }
 

@@ -181,8 +181,10 @@ internal sealed partial class BatchRunner : IAsyncDisposable
             var line = BatchResultMapper.ToResultLine(request.CustomId, result);
             if (files.Append(request.Index, line))
             {
+                // The usage so far with the count, in one update: a batch read while it runs shows its tokens, not those of its last save.
                 _usage.Add(line);
-                Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 } });
+                var usage = _usage.Total();
+                Update(job => job with { RequestCounts = job.RequestCounts with { Completed = job.RequestCounts.Completed + 1 }, Usage = usage });
             }
             else
             {

@@ -140,6 +140,33 @@ internal sealed partial class BatchStore
         }
     }
 
+    /// <summary>
+    /// Whether a process (this one included) holds the batch's run lock, asked without creating anything: a batch whose
+    /// lock file does not exist was never run. The lock is taken and let go at once when it is free, as a runner would.
+    /// </summary>
+    public bool IsLocked(string batchId)
+    {
+        var path = LockPath(batchId);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.None);
+            return false;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false; // deleted meanwhile, with its batch
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     [GeneratedRegex("^batch_[A-Za-z0-9]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex BatchIdPattern();
 }

@@ -1,8 +1,14 @@
 namespace LocalBatch.Processing.Internal;
 
-/// <summary>Thread-safe counters of a running batch, turned into <see cref="BatchProgress"/> snapshots.</summary>
+/// <summary>
+/// Thread-safe counters of a running batch, turned into <see cref="BatchProgress"/> snapshots. The caller's progress gets
+/// one report for each item that finishes, one at a time and in order (<see cref="BatchProgress.Completed"/> 1, 2, … up
+/// to the total, each once), and a closing report only when it would say something new (an empty batch, a total
+/// learned at the end): the final count is reported once.
+/// </summary>
 internal sealed class BatchProgressTracker
 {
+    private readonly Lock _reportGate = new();
     private readonly IProgress<BatchProgress>? _progress;
     private readonly TimeProvider _timeProvider;
     private readonly Func<IReadOnlyList<ServerProgress>>? _servers;
@@ -13,6 +19,7 @@ internal sealed class BatchProgressTracker
     private int _inFlight;
     private long _promptTokens;
     private long _completionTokens;
+    private (int Completed, int Total)? _lastReported;
 
     // servers: each server's figures, for reports to a caller's progress; none for internal ones (taken per report).
     public BatchProgressTracker(int? total, IProgress<BatchProgress>? progress, TimeProvider timeProvider, Func<IReadOnlyList<ServerProgress>>? servers = null)
@@ -30,25 +37,39 @@ internal sealed class BatchProgressTracker
 
     public void ItemFinished(bool success, Usage? usage)
     {
-        if (usage is not null)
+        // Counted and reported under one lock, so that each count is reported once and the reports come in order.
+        lock (_reportGate)
         {
-            Interlocked.Add(ref _promptTokens, usage.PromptTokens);
-            Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
-        }
+            if (usage is not null)
+            {
+                Interlocked.Add(ref _promptTokens, usage.PromptTokens);
+                Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
+            }
 
-        if (!success)
-        {
-            Interlocked.Increment(ref _failed);
-        }
+            if (!success)
+            {
+                Interlocked.Increment(ref _failed);
+            }
 
-        Interlocked.Increment(ref _completed);
-        Interlocked.Decrement(ref _inFlight);
-        Report();
+            Interlocked.Increment(ref _completed);
+            Interlocked.Decrement(ref _inFlight);
+            ReportLocked();
+        }
     }
 
     public void ItemCancelled() => Interlocked.Decrement(ref _inFlight);
 
-    public void Report() => _progress?.Report(Snapshot());
+    /// <summary>Reports the counts as they stand, unless the last report gave them already (the closing report of a run).</summary>
+    public void Report()
+    {
+        lock (_reportGate)
+        {
+            if (_lastReported != (Volatile.Read(ref _completed), Volatile.Read(ref _total)))
+            {
+                ReportLocked();
+            }
+        }
+    }
 
     public BatchProgress Snapshot()
     {
@@ -70,5 +91,17 @@ internal sealed class BatchProgressTracker
             EstimatedRemaining = remaining,
             Servers = _servers?.Invoke() ?? [],
         };
+    }
+
+    private void ReportLocked()
+    {
+        if (_progress is null)
+        {
+            return;
+        }
+
+        var snapshot = Snapshot();
+        _lastReported = (snapshot.Completed, snapshot.Total ?? -1);
+        _progress.Report(snapshot);
     }
 }
