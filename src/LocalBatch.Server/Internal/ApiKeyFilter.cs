@@ -7,13 +7,14 @@ namespace LocalBatch.Server.Internal;
 
 /// <summary>
 /// When <see cref="LocalBatchServerOptions.ApiKey"/> is set, lets a request through only with
-/// <c>Authorization: Bearer KEY</c>, on every route but <c>/health</c>. The key is compared in constant time (its
+/// <c>Authorization: Bearer KEY</c>, on every route but <c>GET</c> or <c>HEAD /health</c> (exactly that path: any other
+/// method or spelling needs the key like every other route, since it reaches the gateway too). The key is compared in constant time (its
 /// SHA-256 against the presented one's, so that neither content nor length leaks through timing), and never echoed.
 /// </summary>
 internal sealed class ApiKeyFilter : IEndpointFilter
 {
     private const string BearerPrefix = "Bearer ";
-    private static readonly PathString s_health = new("/health");
+    private const string HealthPath = "/health";
 
     private readonly byte[]? _keyHash;
 
@@ -25,7 +26,7 @@ internal sealed class ApiKeyFilter : IEndpointFilter
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
-        if (_keyHash is null || request.Path.Equals(s_health, StringComparison.OrdinalIgnoreCase))
+        if (_keyHash is null || IsOpenHealthCheck(request))
         {
             return next(context);
         }
@@ -43,6 +44,10 @@ internal sealed class ApiKeyFilter : IEndpointFilter
             ? next(context)
             : ValueTask.FromResult<object?>(Unauthorized("Incorrect API key provided."));
     }
+
+    /// <summary>Whether a request is the one route open without a key: <c>GET</c> or <c>HEAD /health</c>, spelt so.</summary>
+    public static bool IsOpenHealthCheck(HttpRequest request) =>
+        string.Equals(request.Path.Value, HealthPath, StringComparison.Ordinal) && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method));
 
     private static IResult Unauthorized(string message) =>
         new ApiError(StatusCodes.Status401Unauthorized, message, ApiError.InvalidRequest, Code: "invalid_api_key").ToResult();

@@ -21,7 +21,7 @@ internal static partial class Log
     public static partial void BatchResumed(ILogger logger, string batchId, int done, int total);
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Batch {BatchId} stopped: the gateway at {Gateway} is unreachable ({Reason}); it resumes when the gateway is back")]
-    public static partial void BatchWaitingForGateway(ILogger logger, string batchId, Uri gateway, string reason);
+    public static partial void BatchWaitingForGateway(ILogger logger, string batchId, string gateway, string reason);
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "The gateway is back; resuming batch {BatchId}")]
     public static partial void GatewayBack(ILogger logger, string batchId);
@@ -33,7 +33,7 @@ internal static partial class Log
     public static partial void BatchWatchFailed(ILogger logger, string batchId, Exception exception);
 
     [LoggerMessage(EventId = 115, Level = LogLevel.Error, Message = "Batch {BatchId} stopped: the gateway at {Gateway} refused this server's gateway key ({StatusCode}); set the gateway's key (LocalBatchServerOptions.GatewayApiKey; for localbatch serve, --gateway-api-key or LOCALBATCH_API_KEY). Trying again in {Pause}")]
-    public static partial void GatewayRefusedKey(ILogger logger, string batchId, Uri gateway, int statusCode, TimeSpan pause);
+    public static partial void GatewayRefusedKey(ILogger logger, string batchId, string gateway, int statusCode, TimeSpan pause);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Retention: removed batch {BatchId}, ended {Age} ago, with its files")]
     public static partial void RetentionRemovedBatch(ILogger logger, string batchId, TimeSpan age);

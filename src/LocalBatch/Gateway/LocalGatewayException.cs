@@ -120,7 +120,7 @@ public sealed class LocalGatewayException : Exception
 
     /// <summary>No answer: the connection was refused, reset or broke while the body was read.</summary>
     internal static LocalGatewayException Unreachable(string path, Uri? endpoint, Exception cause) =>
-        new($"The gateway at {endpoint?.GetLeftPart(UriPartial.Authority) ?? "(unknown)"} did not answer {path}: {cause.Message}", cause, GatewayErrorKind.Unreachable, path)
+        new($"The gateway at {endpoint?.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) ?? "(unknown)"} did not answer {path}: {cause.Message}", cause, GatewayErrorKind.Unreachable, path)
         {
             IsTransient = true,
         };

@@ -82,6 +82,30 @@ public sealed class BatchCancelExpireTests
     }
 
     [Fact]
+    public async Task CancelAsync_SeveralAtOnceAfterTheMarkerWasFound_EveryAnswerShowsTheCancel()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var env = await StartAsync(concurrency: 1);
+        env.PauseAtChatRequest(2);
+        await using var manager = env.CreateManager(timeProvider: time);
+        var id = (await manager.CreateAsync(ToStream(ChatLines(Total)))).Id;
+        await env.WaitForPauseAsync();
+
+        // Another process's cancel, found by the run's watch of the marker (which stops the run without answering anyone),
+        // then four callers here at once: each answer shows the cancellation, whichever request came first.
+        await File.WriteAllTextAsync(Path.Combine(env.StoreDirectory, id, "cancel.requested"), string.Empty);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => manager.CancelAsync(id)));
+
+        Assert.All(answers, answer =>
+        {
+            Assert.Contains(answer.Status, new[] { BatchStatus.Cancelling, BatchStatus.Cancelled });
+            Assert.NotNull(answer.CancellingAt);
+        });
+        Assert.Equal(BatchStatus.Cancelled, (await manager.WaitAsync(id)).Status);
+    }
+
+    [Fact]
     public async Task CancelAsync_Completed_ThrowsInvalidOperation()
     {
         await using var env = await StartAsync();

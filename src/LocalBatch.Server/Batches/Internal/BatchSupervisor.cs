@@ -90,12 +90,12 @@ internal sealed class BatchSupervisor(
                 catch (LocalGatewayException ex) when (ex.StatusCode is 401 or 403)
                 {
                     var pause = PauseAfter(stops++, stopping);
-                    Log.GatewayRefusedKey(logger, batchId, processor.Client.Endpoint, ex.StatusCode.Value, pause.Length);
+                    Log.GatewayRefusedKey(logger, batchId, GatewayAddress.Display(processor.Client.Endpoint), ex.StatusCode.Value, pause.Length);
                     await pause.Elapsed.ConfigureAwait(false);
                 }
                 catch (LocalGatewayException ex)
                 {
-                    Log.BatchWaitingForGateway(logger, batchId, processor.Client.Endpoint, ex.Message);
+                    Log.BatchWaitingForGateway(logger, batchId, GatewayAddress.Display(processor.Client.Endpoint), ex.Message);
                     await WaitForGatewayAsync(stopping).ConfigureAwait(false);
                     Log.GatewayBack(logger, batchId);
                 }

@@ -80,10 +80,26 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
             throw ApiError.MissingParameter(name).ToException();
         }
 
-        return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+        return value.ValueKind == JsonValueKind.String && TextOf(value, name) is { Length: > 0 } text
             ? text
             : throw ApiError.BadRequest($"'{name}' must be a non-empty string.", name, "invalid_type").ToException();
     }
+
+    /// <summary>A JSON string's text; one that is not valid text (invalid UTF-8, or an escaped lone surrogate such as <c>\ud800</c>) is the client's 400.</summary>
+    private static string TextOf(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotText(name);
+        }
+    }
+
+    private static ApiErrorException NotText(string name) =>
+        ApiError.BadRequest($"'{name}' is not valid text: it holds invalid UTF-8 or a lone surrogate (such as \\ud800).", name, "invalid_value").ToException();
 
     private static Dictionary<string, string>? ReadMetadata(JsonElement body)
     {
@@ -100,9 +116,19 @@ internal sealed record CreateBatchRequest(string InputFileId, string Endpoint, s
         var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in metadata.EnumerateObject())
         {
-            pairs[pair.Name] = pair.Value.ValueKind == JsonValueKind.String
-                ? pair.Value.GetString()!
-                : throw ApiError.BadRequest($"The metadata value of '{pair.Name}' must be a string.", "metadata", "invalid_type").ToException();
+            string key;
+            try
+            {
+                key = pair.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                throw NotText("metadata");
+            }
+
+            pairs[key] = pair.Value.ValueKind == JsonValueKind.String
+                ? TextOf(pair.Value, "metadata")
+                : throw ApiError.BadRequest($"The metadata value of '{key}' must be a string.", "metadata", "invalid_type").ToException();
         }
 
         return pairs;

@@ -23,12 +23,16 @@ internal sealed class GatewayProxy : IDisposable
     private readonly GatewayRequestTransformer _transformer;
     private readonly ForwarderRequestConfig _config;
     private readonly string _destination;
+    private readonly string _display;
+    private readonly bool _keyed;
 
     public GatewayProxy(IHttpForwarder forwarder, IOptions<LocalBatchServerOptions> options, IOptions<LocalBatchOptions> gateway, ILogger<GatewayProxy> logger)
     {
         _forwarder = forwarder;
         _logger = logger;
         _destination = options.Value.Gateway.AbsoluteUri.TrimEnd('/');
+        _display = GatewayAddress.Display(options.Value.Gateway);
+        _keyed = options.Value.ApiKey is not null;
         _transformer = new GatewayRequestTransformer(options.Value.GatewayApiKey);
 
         // A non-streamed generation on a CPU sends nothing for minutes: the proxy waits as long as one attempt of the
@@ -62,7 +66,9 @@ internal sealed class GatewayProxy : IDisposable
         var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         Log.ProxyFailed(_logger, context.Request.Method, context.Request.Path, error.ToString(), cause?.Message);
         var status = context.Response.StatusCode >= 500 ? context.Response.StatusCode : StatusCodes.Status502BadGateway;
-        await new ApiError(status, $"The gateway at {_destination} could not be reached or did not answer ({error}).", ApiError.Server, Code: "gateway_error")
+        // The gateway's address (never its user info) only to a caller who gave the key: the open /health check tells nothing of it.
+        var gateway = _keyed && ApiKeyFilter.IsOpenHealthCheck(context.Request) ? "The gateway" : $"The gateway at {_display}";
+        await new ApiError(status, $"{gateway} could not be reached or did not answer ({error}).", ApiError.Server, Code: "gateway_error")
             .WriteAsync(context).ConfigureAwait(false);
     }
 

@@ -64,10 +64,15 @@ internal sealed partial class BatchRunner : IAsyncDisposable
         return _run = Task.Run(RunAsync);
     }
 
-    /// <summary>Asks the run to stop; only the first reason counts. A cancellation that counts shows as <c>cancelling</c> at once.</summary>
+    /// <summary>
+    /// Asks the run to stop; only the first reason counts. A cancellation asked here shows as <c>cancelling</c> before
+    /// this returns whenever a cancellation is what stops the run, this one or one asked just before (by another caller,
+    /// or found in the marker file), so that every caller's answer shows it.
+    /// </summary>
     public void RequestStop(BatchStopReason reason)
     {
-        if (_stop.Request(reason) && reason is BatchStopReason.Cancel)
+        _stop.Request(reason);
+        if (reason is BatchStopReason.Cancel && _stop.Reason is BatchStopReason.Cancel)
         {
             MarkCancelling();
         }

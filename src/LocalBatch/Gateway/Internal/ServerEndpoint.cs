@@ -17,7 +17,8 @@ internal sealed class ServerEndpoint
         Index = index;
         Host = BaseAddress.Host;
         Port = BaseAddress.Port;
-        Display = BaseAddress.GetLeftPart(UriPartial.Authority) + BaseAddress.AbsolutePath.TrimEnd('/');
+        // Never its user info (http://user:password@host): the address is shown in logs, messages and progress.
+        Display = BaseAddress.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + BaseAddress.AbsolutePath.TrimEnd('/');
         ServerAddressTag = new("server.address", Host);
         ServerPortTag = new("server.port", Port);
     }
@@ -32,7 +33,7 @@ internal sealed class ServerEndpoint
 
     public int Port { get; }
 
-    /// <summary>Gets the address as people write it, without a trailing slash.</summary>
+    /// <summary>Gets the address as people write it, without a trailing slash and without user info.</summary>
     public string Display { get; }
 
     public KeyValuePair<string, object?> ServerAddressTag { get; }
