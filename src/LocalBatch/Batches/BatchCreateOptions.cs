@@ -16,4 +16,11 @@ public sealed record BatchCreateOptions
     /// </summary>
     /// <value>The default is <see langword="null"/>: an id derived from the batch's own (<c>file-…-input</c>).</value>
     public string? InputFileId { get; init; }
+
+    /// <summary>
+    /// Gets the most requests this batch may have, in place of <see cref="BatchJobManagerOptions.MaxLinesPerBatch"/>
+    /// (such as Anthropic's 100,000 for a message batch where OpenAI's batches keep their 50,000).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: <see cref="BatchJobManagerOptions.MaxLinesPerBatch"/>.</value>
+    public int? MaxRequests { get; init; }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using LocalBatch.Testing;
 using static LocalBatch.Tests.Support.GatewayHttp;
 
