@@ -12,13 +12,15 @@ namespace LocalBatch.Server;
 
 /// <summary>
 /// The Batch and Files API server on its own Kestrel, as <c>localbatch serve</c> runs it: OpenAI's <c>/v1/files</c> and
-/// <c>/v1/batches</c> served from the store, every other route proxied to the gateway. It lives inside the caller's
+/// <c>/v1/batches</c> and Anthropic's <c>/v1/messages/batches</c> served from the store, every other route proxied to
+/// the gateway. It lives inside the caller's
 /// process and stops when disposed (it does not hook Ctrl+C itself).
 /// </summary>
 /// <example>
 /// <code>
 /// await using var server = await LocalBatchServer.StartAsync(o => o.Gateway = new Uri("http://127.0.0.1:8080"));
 /// var client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(server.BaseAddress, "v1") });
+/// var anthropic = new AnthropicClient { ApiKey = "unused", BaseUrl = server.BaseAddress.AbsoluteUri.TrimEnd('/') };
 /// </code>
 /// </example>
 public sealed class LocalBatchServer : IAsyncDisposable

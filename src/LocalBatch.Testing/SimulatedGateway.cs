@@ -14,9 +14,9 @@ namespace LocalBatch.Testing;
 
 /// <summary>
 /// A simulated llama.cpp server (<c>llama-server</c>) running in-process on <c>127.0.0.1</c>: the
-/// OpenAI-compatible completions, chat completions and embeddings routes plus <c>/v1/models</c>,
-/// <c>/health</c> and <c>/props</c>, with the response shapes, status codes and error bodies of the real
-/// server, a fixed number of parallel slots, configurable latency, failure injection and counters.
+/// OpenAI-compatible completions, chat completions, embeddings and responses routes, Anthropic's <c>/v1/messages</c>,
+/// plus <c>/v1/models</c>, <c>/health</c> and <c>/props</c>, with the response shapes, status codes and error bodies of
+/// the real server, a fixed number of parallel slots, configurable latency, failure injection and counters.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -28,7 +28,13 @@ namespace LocalBatch.Testing;
 /// fit in the context) and always finishes with <c>"length"</c>.
 /// </para>
 /// <para>
-/// A generation request (completions, chat completions, embeddings) is answered in this order: loading mode
+/// <c>/v1/responses</c> and <c>/v1/messages</c> are read into a chat as llama-server reads them (<c>instructions</c>
+/// or <c>system</c> first, as a system message; <c>max_output_tokens</c> or <c>max_tokens</c> words) and answered
+/// unstreamed, whatever <c>stream</c> says, as a Response object or an Anthropic Message. As on llama-server, a
+/// response without <c>input</c> is a 400, and a message without <c>messages</c> a 500.
+/// </para>
+/// <para>
+/// A generation request (completions, chat completions, embeddings, responses, messages) is answered in this order: loading mode
 /// (503), API key (401), routing (404), fault injection, body and validation errors (400, 500, 501); then it
 /// waits for one of <see cref="SimulatedGatewayOptions.Slots"/> slots (the one its <c>id_slot</c> names, if any),
 /// holds it for <see cref="SimulatedGatewayOptions.Latency"/> (plus

@@ -111,7 +111,7 @@ internal static partial class ServeCommand
         {
             var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
-                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -4,6 +4,7 @@ using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -66,6 +67,7 @@ public static class LocalBatchServerServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<FileStore>>()));
         services.TryAddSingleton<FileCatalog>();
+        services.TryAddSingleton<MessageBatchCatalog>();
         services.TryAddSingleton<GatewayProxy>();
         services.TryAddSingleton<BatchSupervisor>();
         services.TryAddSingleton<RetentionService>();

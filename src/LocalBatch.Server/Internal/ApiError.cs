@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Http;
 namespace LocalBatch.Server.Internal;
 
 /// <summary>
-/// An error answer in OpenAI's shape: an HTTP status and <c>{"error": {"message", "type", "param", "code"}}</c>. It
-/// never carries an exception's stack trace, nor anything a client sent as a key.
+/// An error answer: an HTTP status and, in the shape of the API the request was for, OpenAI's
+/// <c>{"error": {"message", "type", "param", "code"}}</c> or, on Anthropic's Message Batches routes,
+/// <c>{"type": "error", "error": {"type", "message"}}</c> (see <see cref="ApiErrorResult"/>). It never carries an
+/// exception's stack trace, nor anything a client sent as a key.
 /// </summary>
 /// <param name="StatusCode">The HTTP status.</param>
 /// <param name="Message">What is wrong, for a person.</param>
@@ -38,9 +40,10 @@ internal sealed record ApiError(int StatusCode, string Message, string Type = Ap
     public static ApiError Unexpected() =>
         new(StatusCodes.Status500InternalServerError, "The server had an error while processing your request; it has been logged.", Server);
 
-    /// <summary>Gets the answer as a result that writes the status and the JSON body.</summary>
-    public IResult ToResult() =>
-        Results.Json(new ApiErrorResponse(new ApiErrorBody(Message, Type, Param, Code)), ServerJsonContext.Default.ApiErrorResponse, statusCode: StatusCode);
+    public static ApiError NotAllowed(string message) => new(StatusCodes.Status405MethodNotAllowed, message, InvalidRequest, Code: "method_not_allowed");
+
+    /// <summary>Gets the answer as a result that writes the status and the JSON body, in the shape of the request's API.</summary>
+    public IResult ToResult() => new ApiErrorResult(this);
 
     /// <summary>Gets the exception a handler throws to answer with this error.</summary>
     public ApiErrorException ToException() => new(this);

@@ -2,7 +2,9 @@ using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
+using LocalBatch.Server.Routing.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,14 +12,16 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Mounts the Batch and Files API in an ASP.NET Core app.</summary>
+/// <summary>Mounts the Batch, Files and Message Batches APIs in an ASP.NET Core app.</summary>
 public static class LocalBatchEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps OpenAI's Files API (<c>/v1/files</c>) and Batch API (<c>/v1/batches</c>, with <c>GET /v1/batches/{id}/results</c>)
-    /// and, unless <see cref="LocalBatchServerOptions.ProxyOtherRoutes"/> is off, a catch-all route that forwards every
-    /// other request to the gateway. Every route answers errors in OpenAI's shape and, when
-    /// <see cref="LocalBatchServerOptions.ApiKey"/> is set, needs the key (all but <c>/health</c>).
+    /// Maps OpenAI's Files API (<c>/v1/files</c>) and Batch API (<c>/v1/batches</c>, with <c>GET /v1/batches/{id}/results</c>),
+    /// Anthropic's Message Batches API (<c>/v1/messages/batches</c>) and, unless
+    /// <see cref="LocalBatchServerOptions.ProxyOtherRoutes"/> is off, a catch-all route that forwards every other request
+    /// to the gateway. Every route under those three roots is the server's own (an unknown one is a 404 or 405, never
+    /// proxied); each API answers errors in its vendor's shape and, when <see cref="LocalBatchServerOptions.ApiKey"/> is
+    /// set, every route needs the key, as <c>Authorization: Bearer</c> or <c>x-api-key</c> (all but <c>/health</c>).
     /// </summary>
     /// <param name="endpoints">The app or route group to map on.</param>
     /// <returns>The group of the mapped routes, to add conventions to.</returns>
@@ -35,8 +39,13 @@ public static class LocalBatchEndpointRouteBuilderExtensions
 
         var api = endpoints.MapGroup(string.Empty);
         api.AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<ApiErrorFilter>();
-        FileEndpoints.Map(api);
-        BatchEndpoints.Map(api);
+        var owned = new OwnedRoutes(api);
+        FileEndpoints.Map(owned);
+        BatchEndpoints.Map(owned);
+        MessageBatchEndpoints.Map(owned);
+        owned.MapRoot("/v1/files");
+        owned.MapRoot("/v1/batches");
+        owned.MapRoot(MessageBatchEndpoints.Path);
         if (options.ProxyOtherRoutes)
         {
             GatewayProxy.Map(api);

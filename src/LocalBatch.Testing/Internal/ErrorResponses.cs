@@ -13,6 +13,7 @@ internal static class ErrorResponses
     public const string MissingMessages = "'messages' is required";
     public const string MessagesNotArray = "Expected 'messages' to be an array";
     public const string MissingInput = "\"input\" or \"content\" must be provided";
+    public const string MissingResponseInput = "'input' is required";
     public const string EmptyPrompt = "\"prompt\" must not be empty";
     public const string InvalidPrompt = "\"prompt\" must be a string, a list of tokens, a list of mixed strings & tokens, or a list of prompts";
     public const string EmbeddingsNotSupported = "This server does not support embeddings. Start it with `--embeddings`";

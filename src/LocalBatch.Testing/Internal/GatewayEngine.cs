@@ -211,6 +211,12 @@ internal sealed class GatewayEngine
                 case GatewayRoute.ChatCompletions:
                     generation = RequestParser.ParseChat(json!, _options, out error);
                     break;
+                case GatewayRoute.Responses:
+                    generation = RequestParser.ParseResponse(json!, _options, out error);
+                    break;
+                case GatewayRoute.Messages:
+                    generation = RequestParser.ParseMessage(json!, _options, out error);
+                    break;
                 default:
                     embedding = RequestParser.ParseEmbeddings(json!, _options, out error);
                     break;
@@ -282,7 +288,13 @@ internal sealed class GatewayEngine
             }
             else
             {
-                var response = generation.IsChat ? ResponseBuilder.ChatCompletion(result) : ResponseBuilder.Completion(result);
+                var response = generation.Route switch
+                {
+                    GatewayRoute.ChatCompletions => ResponseBuilder.ChatCompletion(result),
+                    GatewayRoute.Responses => ResponseObjectBuilder.Response(result),
+                    GatewayRoute.Messages => ResponseObjectBuilder.Message(result),
+                    _ => ResponseBuilder.Completion(result),
+                };
                 await WriteAsync(context, response, truncate, cancellationToken).ConfigureAwait(false);
             }
 

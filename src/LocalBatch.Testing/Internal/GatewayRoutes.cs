@@ -12,6 +12,8 @@ internal static class GatewayRoutes
                 "/v1/completions" or "/completions" => GatewayRoute.Completions,
                 "/v1/chat/completions" or "/chat/completions" => GatewayRoute.ChatCompletions,
                 "/v1/embeddings" or "/embeddings" => GatewayRoute.Embeddings,
+                "/v1/responses" or "/responses" => GatewayRoute.Responses,
+                "/v1/messages" => GatewayRoute.Messages,
                 _ => GatewayRoute.NotFound,
             };
         }
@@ -35,7 +37,7 @@ internal static class GatewayRoutes
         path is "/health" or "/v1/health" or "/models" or "/v1/models";
 
     public static bool IsGeneration(this GatewayRoute route) =>
-        route is GatewayRoute.Completions or GatewayRoute.ChatCompletions or GatewayRoute.Embeddings;
+        route is GatewayRoute.Completions or GatewayRoute.ChatCompletions or GatewayRoute.Embeddings or GatewayRoute.Responses or GatewayRoute.Messages;
 
     private static bool HttpMethodsEqual(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 }

@@ -1,9 +1,13 @@
 namespace LocalBatch.Testing.Internal;
 
-/// <summary>A validated completion or chat completion request.</summary>
+/// <summary>A validated completion, chat completion, response or Anthropic message request.</summary>
 internal sealed class GenerationJob
 {
+    /// <summary>Gets a value indicating whether the prompt is a chat transcript (chat, responses and messages alike).</summary>
     public required bool IsChat { get; init; }
+
+    /// <summary>Gets the route whose answer shape the job gets.</summary>
+    public GatewayRoute Route { get; init; } = GatewayRoute.Completions;
 
     /// <summary>Gets the prompts: one per completion prompt, or the one chat transcript.</summary>
     public required IReadOnlyList<PromptInput> Prompts { get; init; }

@@ -82,7 +82,7 @@ internal static class RequestParser
             return null;
         }
 
-        return CreateJob(request, isChat: false, prompts, options, out error);
+        return CreateJob(request, GatewayRoute.Completions, prompts, options, out error);
     }
 
     public static GenerationJob? ParseChat(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
@@ -106,7 +106,81 @@ internal static class RequestParser
             return null;
         }
 
-        return CreateJob(request, isChat: true, [prompt], options, out error);
+        return CreateJob(request, GatewayRoute.ChatCompletions, [prompt], options, out error);
+    }
+
+    /// <summary>
+    /// Reads a <c>/v1/responses</c> request as llama-server does, into a chat: its <c>instructions</c> as a system
+    /// message, then its <c>input</c> (a string as one user message, or an array of items with a role and content).
+    /// Without <c>input</c>: 400 <c>'input' is required</c>.
+    /// </summary>
+    public static GenerationJob? ParseResponse(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var request = body as JsonObject;
+        if (request is null || !request.TryGetPropertyValue("input", out var input) || input is null)
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MissingResponseInput);
+            return null;
+        }
+
+        var messages = new JsonArray();
+        AddSystem(messages, request["instructions"]);
+        if (input is JsonArray items)
+        {
+            foreach (var item in items)
+            {
+                messages.Add(item?.DeepClone());
+            }
+        }
+        else
+        {
+            messages.Add(new JsonObject { ["role"] = "user", ["content"] = input.DeepClone() });
+        }
+
+        return ParseTranscript(request, GatewayRoute.Responses, messages, options, out error);
+    }
+
+    /// <summary>
+    /// Reads a <c>/v1/messages</c> (Anthropic) request as llama-server does: its top-level <c>system</c> as a system
+    /// message, then its <c>messages</c>. Without <c>messages</c>: llama-server's 500 <c>'messages' is required</c>.
+    /// </summary>
+    public static GenerationJob? ParseMessage(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var request = body as JsonObject;
+        if (request is null || !request.TryGetPropertyValue("messages", out var messagesNode) || messagesNode is null)
+        {
+            error = ErrorResponses.ServerError(ErrorResponses.MissingMessages);
+            return null;
+        }
+
+        if (messagesNode is not JsonArray given)
+        {
+            error = ErrorResponses.InvalidRequest(ErrorResponses.MessagesNotArray);
+            return null;
+        }
+
+        var messages = new JsonArray();
+        AddSystem(messages, request["system"]);
+        foreach (var message in given)
+        {
+            messages.Add(message?.DeepClone());
+        }
+
+        return ParseTranscript(request, GatewayRoute.Messages, messages, options, out error);
+    }
+
+    private static void AddSystem(JsonArray messages, JsonNode? system)
+    {
+        if (system is not null)
+        {
+            messages.Add(new JsonObject { ["role"] = "system", ["content"] = system.DeepClone() });
+        }
+    }
+
+    private static GenerationJob? ParseTranscript(JsonObject request, GatewayRoute route, JsonArray messages, SimulatedGatewayOptions options, out GatewayResponse? error)
+    {
+        var transcript = PromptParser.ParseChatMessages(messages, options.PromptCache is not null, out error);
+        return transcript is { } prompt ? CreateJob(request, route, [prompt], options, out error) : null;
     }
 
     public static EmbeddingJob? ParseEmbeddings(JsonNode body, SimulatedGatewayOptions options, out GatewayResponse? error)
@@ -163,7 +237,7 @@ internal static class RequestParser
     }
 
     private static GenerationJob? CreateJob(
-        JsonObject request, bool isChat, IReadOnlyList<PromptInput> prompts, SimulatedGatewayOptions options, out GatewayResponse? error)
+        JsonObject request, GatewayRoute route, IReadOnlyList<PromptInput> prompts, SimulatedGatewayOptions options, out GatewayResponse? error)
     {
         foreach (var prompt in prompts)
         {
@@ -174,9 +248,10 @@ internal static class RequestParser
             }
         }
 
-        // llama-server: n_predict wins over max_tokens; OpenAI's newer name max_completion_tokens comes last.
+        // llama-server: n_predict wins over max_tokens; OpenAI's newer name max_completion_tokens comes last (responses
+        // name it max_output_tokens).
         int? maxTokens = null;
-        foreach (var name in (ReadOnlySpan<string>)["n_predict", "max_tokens", "max_completion_tokens"])
+        foreach (var name in (ReadOnlySpan<string>)["n_predict", "max_tokens", "max_completion_tokens", "max_output_tokens"])
         {
             if (!TryReadInt(request, name, out var value, out error))
             {
@@ -195,7 +270,9 @@ internal static class RequestParser
             return null;
         }
 
-        var stream = request["stream"] is JsonValue streamValue && streamValue.TryGetValue<bool>(out var s) && s;
+        // Responses and messages are answered unstreamed: their event streams are not simulated.
+        var stream = route is GatewayRoute.Completions or GatewayRoute.ChatCompletions
+            && request["stream"] is JsonValue streamValue && streamValue.TryGetValue<bool>(out var s) && s;
 
         // llama-server reads these with json_value: a value of the wrong type is taken as absent.
         var slotId = request["id_slot"] is JsonValue slotValue && slotValue.GetValueKind() == JsonValueKind.Number
@@ -204,7 +281,8 @@ internal static class RequestParser
         var cachePrompt = request["cache_prompt"] is not JsonValue cacheValue || !cacheValue.TryGetValue<bool>(out var c) || c;
         return new GenerationJob
         {
-            IsChat = isChat,
+            IsChat = route != GatewayRoute.Completions,
+            Route = route,
             Prompts = prompts,
             ChoicesPerPrompt = Math.Max(1, n ?? 1),
             MaxTokens = maxTokens ?? options.DefaultMaxTokens,

@@ -20,7 +20,10 @@ internal static class ResponseBuilder
     /// <summary>Gets the frame that ends an event stream.</summary>
     public static byte[] DoneFrame { get; } = "data: [DONE]\n\n"u8.ToArray();
 
-    public static string NewCompletionId() => "chatcmpl-" + RandomNumberGenerator.GetString(IdAlphabet, 32);
+    public static string NewCompletionId() => NewId("chatcmpl-");
+
+    /// <summary>An id as llama-server makes them: the prefix, then 32 random letters and digits.</summary>
+    public static string NewId(string prefix) => prefix + RandomNumberGenerator.GetString(IdAlphabet, 32);
 
     /// <summary>Generates the answer of a job whose prompts reused <paramref name="cachedTokens"/> tokens of the slot's cache.</summary>
     public static GenerationResult Generate(GenerationJob job, SimulatedGatewayOptions options, long created, int cachedTokens)

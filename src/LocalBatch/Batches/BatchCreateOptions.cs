@@ -32,4 +32,11 @@ public sealed record BatchCreateOptions
     /// </remarks>
     /// <value>The default is <see langword="null"/>: every request is sent.</value>
     public IReadOnlyList<string>? ReuseAnswersFrom { get; init; }
+
+    /// <summary>
+    /// Gets the most requests this batch may have, in place of <see cref="BatchJobManagerOptions.MaxLinesPerBatch"/>
+    /// (such as Anthropic's 100,000 for a message batch where OpenAI's batches keep their 50,000).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: <see cref="BatchJobManagerOptions.MaxLinesPerBatch"/>.</value>
+    public int? MaxRequests { get; init; }
 }

@@ -18,7 +18,7 @@ internal static class GenAiTelemetry
     /// <summary>The <c>gen_ai.operation.name</c> of a path, or <see langword="null"/> for a path that generates nothing.</summary>
     public static string? OperationOf(string path) => path switch
     {
-        "/v1/chat/completions" => "chat",
+        "/v1/chat/completions" or "/v1/responses" or "/v1/messages" => "chat",
         "/v1/completions" => "text_completion",
         "/v1/embeddings" => "embeddings",
         _ => null,

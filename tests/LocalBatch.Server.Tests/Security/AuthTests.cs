@@ -17,35 +17,54 @@ public sealed class AuthTests
 
     /// <summary>
     /// Every route the server maps (read from its endpoints, so that a new one is tried too), with every method it takes,
-    /// and for the proxy's catch-all a sample of gateway paths and methods: without the bearer key, or with a wrong one,
-    /// each is a 401 that reaches nothing; with it, none is.
+    /// and for the catch-alls a sample of gateway paths and methods: without the key, or with a wrong one (as a bearer
+    /// token or as x-api-key), each is a 401 in its API's shape that reaches nothing; with it, none is.
     /// </summary>
     [Fact]
-    public async Task KeySet_EveryMappedRouteButHealth_NeedsTheBearerKey()
+    public async Task KeySet_EveryMappedRouteButHealth_NeedsTheKey()
     {
         await using var env = await ServeAsync(o => (o.ApiKey, o.GatewayApiKey) = (ClientKey, GatewayKey), clientKey: ClientKey);
         env.Gateway.Options.ApiKey = GatewayKey;
         var job = await env.RunBatchAsync(ChatLines(2));
-        var samples = new Dictionary<string, string> { ["fileId"] = (await env.UploadAsync(ChatLines(1))).Id, ["batchId"] = job.Id };
+        var samples = new Dictionary<string, string>
+        {
+            ["fileId"] = (await env.UploadAsync(ChatLines(1))).Id,
+            ["batchId"] = job.Id,
+            ["messageBatchId"] = "msgbatch_" + job.Id["batch_".Length..],
+        };
         var requests = MappedRequests(env, samples);
-        string?[] refused = [null, "Bearer wrong-key", $"Basic {ClientKey}", ClientKey, $"Bearer {ClientKey}x", $"Bearer {GatewayKey}", "Bearer"];
+        (string Header, string? Value)[] refused =
+        [
+            ("Authorization", null), ("Authorization", "Bearer wrong-key"), ("Authorization", $"Basic {ClientKey}"), ("Authorization", ClientKey),
+            ("Authorization", $"Bearer {ClientKey}x"), ("Authorization", $"Bearer {GatewayKey}"), ("Authorization", "Bearer"),
+            ("x-api-key", "wrong-key"), ("x-api-key", $"Bearer {ClientKey}"), ("x-api-key", GatewayKey), ("x-api-key", $"{ClientKey}x"),
+        ];
         var sentBefore = env.Gateway.Counters.TotalRequests;
         using var http = new HttpClient { BaseAddress = env.Server.BaseAddress };
 
         foreach (var (method, path, _) in requests)
         {
-            foreach (var authorization in refused)
+            foreach (var (header, value) in refused)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), path);
-                if (authorization is not null)
+                if (value is not null)
                 {
-                    request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                    request.Headers.TryAddWithoutValidation(header, value);
                 }
 
                 var response = await http.SendAsync(request);
 
-                Assert.True((int)response.StatusCode == 401, $"{method} {path} with '{authorization}': {(int)response.StatusCode}");
-                if (method != "HEAD")
+                Assert.True((int)response.StatusCode == 401, $"{method} {path} with {header} '{value}': {(int)response.StatusCode}");
+                if (method == "HEAD")
+                {
+                    continue;
+                }
+
+                if (path.StartsWith("/v1/messages/batches", StringComparison.Ordinal))
+                {
+                    Assert.Equal("authentication_error", (await Routing.OwnedRoutesTests.AnthropicErrorAsync(response, 401)).GetProperty("type").GetString());
+                }
+                else
                 {
                     Assert.Equal("invalid_api_key", (await ErrorAsync(response, 401)).GetProperty("code").GetString());
                 }
@@ -59,7 +78,24 @@ public sealed class AuthTests
             Assert.True((int)response.StatusCode != 401, $"{method} {path} with the key: 401");
         }
 
-        Assert.Equal(10, requests.Count(request => !request.Proxied)); // files: upload, list, get, content, delete; batches: create, list, get, cancel, results
+        // files: upload, list, get, content, delete; batches: create, list, get, cancel, results; message batches: create,
+        // list, get, cancel, delete, results.
+        Assert.Equal(16, requests.Count(request => !request.Proxied));
+    }
+
+    [Theory]
+    [InlineData("/v1/batches")]
+    [InlineData("/v1/files")]
+    [InlineData("/v1/messages/batches")]
+    public async Task KeySet_XApiKeyHeader_IsAcceptedAsBearerIs(string path)
+    {
+        await using var env = await ServeAsync(o => o.ApiKey = ClientKey);
+        using var http = new HttpClient { BaseAddress = env.Server.BaseAddress };
+        http.DefaultRequestHeaders.Add("x-api-key", ClientKey);
+
+        var response = await http.GetAsync(path);
+
+        Assert.Equal(200, (int)response.StatusCode);
     }
 
     [Fact]
@@ -145,7 +181,7 @@ public sealed class AuthTests
     private static List<(string Method, string Path, bool Proxied)> MappedRequests(ServerTestEnvironment env, Dictionary<string, string> samples)
     {
         string[] anyMethod = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
-        string[] proxied = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/props", "/tokenize", "/slots", "/metrics", "/no/such/route", "/health/", "/v1/health", "/v1/files/x/y/z"];
+        string[] proxied = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/props", "/tokenize", "/slots", "/metrics", "/no/such/route", "/health/", "/v1/health", "/v1/files/x/y/z", "/v1/messages/batches/x/y"];
         var requests = new List<(string, string, bool)>();
         foreach (var endpoint in env.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {

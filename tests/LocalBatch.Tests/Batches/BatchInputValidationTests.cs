@@ -130,6 +130,41 @@ public sealed class BatchInputValidationTests
     }
 
     [Fact]
+    public async Task CreateAsync_MaxRequestsOfTheBatch_TakesThePlaceOfTheManagersLimit()
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager(new BatchJobManagerOptions { MaxLinesPerBatch = 3 });
+
+        var more = await manager.CreateAsync(ToStream(ChatLines(5)), options: new BatchCreateOptions { MaxRequests = 5 });
+        var fewer = await manager.CreateAsync(ToStream(ChatLines(3)), options: new BatchCreateOptions { MaxRequests = 2 });
+
+        Assert.Equal(BatchStatus.Completed, (await manager.WaitAsync(more.Id)).Status);
+        Assert.Equal(("too_many_tasks", 3), (Assert.Single(fewer.Errors!.Data).Code, Assert.Single(fewer.Errors.Data).Line));
+        await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { MaxRequests = 0 }));
+    }
+
+    [Theory]
+    [InlineData("/v1/responses", """{"max_output_tokens":4}""", "missing_required_parameter", "body.input")]
+    [InlineData("/v1/responses", """{"input":null}""", "missing_required_parameter", "body.input")]
+    [InlineData("/v1/responses", """{"input":{"role":"user"}}""", "invalid_request", "body.input")]
+    [InlineData("/v1/messages", """{"max_tokens":4}""", "missing_required_parameter", "body.messages")]
+    [InlineData("/v1/messages", """{"max_tokens":4,"messages":"hi"}""", "invalid_request", "body.messages")]
+    public async Task CreateAsync_ResponseWithoutInputOrMessageWithoutMessages_FailsNamingTheFieldAndSendsNothing(string url, string body, string code, string param)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        var job = await manager.CreateAsync(ToStream($$"""{"custom_id":"a","method":"POST","url":"{{url}}","body":{{body}}}""" + "\n"));
+
+        Assert.Equal(BatchStatus.Failed, job.Status);
+        Assert.Equal(url, job.Endpoint);
+        var error = Assert.Single(job.Errors!.Data);
+        Assert.Equal((code, param, 1), (error.Code, error.Param, error.Line));
+        Assert.Contains(url, error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
+    [Fact]
     public async Task CreateAsync_ExactlyMaxLines_Runs()
     {
         await using var env = await StartAsync();
@@ -186,7 +221,7 @@ public sealed class BatchInputValidationTests
 
     [Theory]
     [InlineData("/v1/batches")]
-    [InlineData("/v1/responses")]
+    [InlineData("/v1/images/generations")]
     public async Task CreateAsync_UnsupportedEndpointArgument_ThrowsArgumentException(string endpoint)
     {
         await using var env = await StartAsync();
@@ -227,7 +262,7 @@ public sealed class BatchInputValidationTests
 
     [Theory]
     [InlineData("""{"custom_id":"a","method":1,"url":"/v1/chat/completions","body":{}}""", "invalid_method", "method", "The method must be \"POST\"; got a number.")]
-    [InlineData("""{"custom_id":"a","method":"POST","url":true,"body":{}}""", "invalid_url", "url", "The url must be one of /v1/completions, /v1/chat/completions, /v1/embeddings; got a boolean.")]
+    [InlineData("""{"custom_id":"a","method":"POST","url":true,"body":{}}""", "invalid_url", "url", "The url must be one of /v1/completions, /v1/chat/completions, /v1/embeddings, /v1/responses, /v1/messages; got a boolean.")]
     public async Task CreateAsync_MethodOrUrlNotAString_SaysWhatIsWrongWithIt(string line, string code, string param, string message)
     {
         await using var env = await StartAsync();

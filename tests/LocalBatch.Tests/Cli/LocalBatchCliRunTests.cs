@@ -25,6 +25,26 @@ public sealed class LocalBatchCliRunTests
     }
 
     [Fact]
+    public async Task Run_ResponsesLines_ExitsZeroWithResponseObjectsAndTheirTokensInTheJsonSummary()
+    {
+        await using var env = await StartAsync();
+        var lines = string.Concat(Enumerable.Range(1, 3).Select(i =>
+            $$$"""{"custom_id":"req-{{{i}}}","method":"POST","url":"/v1/responses","body":{"input":"question {{{i}}}","max_output_tokens":4}}""" + "\n"));
+        var input = WriteInput(env, "responses.jsonl", lines);
+
+        var run = await RunCliAsync("run", input, "--json", "--endpoint", env.Gateway.Endpoint.ToString(), "--state-dir", StateDir(env));
+
+        Assert.Equal(ExitCodes.Success, run.ExitCode);
+        var output = File.ReadAllLines(Path.Combine(Path.GetDirectoryName(input)!, "responses.output.jsonl"));
+        Assert.Equal(3, output.Length);
+        Assert.All(output, line => Assert.Contains("\"object\":\"response\"", line, StringComparison.Ordinal));
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Output);
+        Assert.Equal(12, summary.RootElement.GetProperty("usage").GetProperty("output_tokens").GetInt64());
+        Assert.True(summary.RootElement.GetProperty("usage").GetProperty("input_tokens").GetInt64() > 0);
+        Assert.Contains("running 3 requests to /v1/responses", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_OutputAndErrorsOptions_WritesThere()
     {
         await using var env = await StartAsync();

@@ -70,8 +70,19 @@ public sealed class PrefixAffinityTests
             order.Skip(documents.Count)); // then the short prompts, in input order
     }
 
+    [Fact]
+    public async Task BatchFile_ResponsesWithShuffledQuestionsAboutDocuments_RunByDocumentEveryCustomIdOnce()
+    {
+        var arrivals = new ConcurrentQueue<string>();
+        await using var gateway = await SimulatedGateway.StartAsync(Recording(arrivals));
+
+        await RunAsBatchFileAsync(gateway, Shuffled(), "/v1/responses");
+
+        Assert.Equal(Documents, Runs(arrivals));
+    }
+
     /// <summary>Runs the prompts as a batch file (one lane) and checks that it completed with every custom_id once.</summary>
-    private static async Task RunAsBatchFileAsync(SimulatedGateway gateway, IReadOnlyList<string> prompts)
+    private static async Task RunAsBatchFileAsync(SimulatedGateway gateway, IReadOnlyList<string> prompts, string url = "/v1/completions")
     {
         using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, o => o.MaxConcurrency = 1));
         var store = Directory.CreateTempSubdirectory("localbatch-affinity-");
@@ -82,8 +93,8 @@ public sealed class PrefixAffinityTests
             {
                 custom_id = $"q-{i}",
                 method = "POST",
-                url = "/v1/completions",
-                body = new { prompt, max_tokens = 2 },
+                url,
+                body = url == "/v1/responses" ? (object)new { input = prompt, max_output_tokens = 2 } : new { prompt, max_tokens = 2 },
             }) + "\n"));
 
             var job = await manager.WaitAsync((await manager.CreateAsync(BatchTestEnvironment.ToStream(lines))).Id);
@@ -102,9 +113,9 @@ public sealed class PrefixAffinityTests
     {
         FaultSelector = request =>
         {
-            if (request.Path == "/v1/completions")
+            if (request.Path is "/v1/completions" or "/v1/responses")
             {
-                arrivals.Enqueue(DocumentOf((string?)request.Body?["prompt"] ?? string.Empty));
+                arrivals.Enqueue(DocumentOf((string?)(request.Body?["prompt"] ?? request.Body?["input"]) ?? string.Empty));
             }
 
             return null;

@@ -54,4 +54,45 @@ public sealed class PromptPrefixTests
         Assert.Equal(PromptPrefix.KeyOf(Document + "\nQ?"), PromptPrefix.KeyOf(completion));
         Assert.Equal(0UL, PromptPrefix.KeyOf(JsonSerializer.SerializeToElement(new { input = "an embedding" })));
     }
+
+    [Fact]
+    public void KeyOf_Responses_InstructionsAndInputUpToItsLastLineBreakOrBeforeItsLastUserItem()
+    {
+        JsonElement Text(string question, string instructions = "Answer from the document.") =>
+            JsonSerializer.SerializeToElement(new { instructions, input = Document + "\n" + question });
+        JsonElement Items(string question) => JsonSerializer.SerializeToElement(new
+        {
+            input = new object[]
+            {
+                new { role = "developer", content = "Answer from the document." },
+                new { role = "user", content = new[] { new { type = "input_text", text = Document } } },
+                new { role = "user", content = question },
+            },
+        });
+
+        Assert.NotEqual(0UL, PromptPrefix.KeyOf(Text("What grew?")));
+        Assert.Equal(PromptPrefix.KeyOf(Text("What grew?")), PromptPrefix.KeyOf(Text("Where?")));
+        Assert.NotEqual(PromptPrefix.KeyOf(Text("What grew?")), PromptPrefix.KeyOf(Text("What grew?", "Answer in French.")));
+        Assert.NotEqual(0UL, PromptPrefix.KeyOf(Items("What grew?")));
+        Assert.Equal(PromptPrefix.KeyOf(Items("What grew?")), PromptPrefix.KeyOf(Items("Where?")));
+        Assert.Equal(0UL, PromptPrefix.KeyOf(JsonSerializer.SerializeToElement(new { input = "a short question" })));
+    }
+
+    [Fact]
+    public void KeyOf_AnthropicMessages_TheirSystemCountsAsTheFirstTurn()
+    {
+        JsonElement Message(string question, object system) => JsonSerializer.SerializeToElement(new
+        {
+            system,
+            max_tokens = 8,
+            messages = new[] { new { role = "user", content = question } },
+        });
+
+        var key = PromptPrefix.KeyOf(Message("What grew?", Document));
+
+        Assert.NotEqual(0UL, key);
+        Assert.Equal(key, PromptPrefix.KeyOf(Message("Where?", Document)));
+        Assert.NotEqual(0UL, PromptPrefix.KeyOf(Message("Where?", new[] { new { type = "text", text = Document } })));
+        Assert.Equal(0UL, PromptPrefix.KeyOf(JsonSerializer.SerializeToElement(new { messages = new[] { new { role = "user", content = Document } } })));
+    }
 }

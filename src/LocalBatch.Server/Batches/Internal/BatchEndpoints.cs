@@ -1,9 +1,8 @@
 using LocalBatch.Batches;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
-using Microsoft.AspNetCore.Builder;
+using LocalBatch.Server.Routing.Internal;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 
 namespace LocalBatch.Server.Batches.Internal;
@@ -17,7 +16,7 @@ internal static class BatchEndpoints
     private const string BatchPurpose = "batch";
     private static readonly BatchCreateOptions s_accepted = new();
 
-    public static void Map(IEndpointRouteBuilder api)
+    public static void Map(OwnedRoutes api)
     {
         api.MapPost("/v1/batches", CreateAsync);
         api.MapGet("/v1/batches", ListAsync);

@@ -1,8 +1,7 @@
 using System.Globalization;
 using LocalBatch.Server.Internal;
-using Microsoft.AspNetCore.Builder;
+using LocalBatch.Server.Routing.Internal;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
 namespace LocalBatch.Server.Files.Internal;
@@ -12,7 +11,7 @@ internal static class FileEndpoints
 {
     private const int DefaultListLimit = 10_000;
 
-    public static void Map(IEndpointRouteBuilder api)
+    public static void Map(OwnedRoutes api)
     {
         api.MapPost("/v1/files", UploadAsync);
         api.MapGet("/v1/files", ListAsync);

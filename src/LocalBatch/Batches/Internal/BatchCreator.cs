@@ -52,7 +52,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
             var reused = 0;
             try
             {
-                validation = await ValidateAndStoreInputAsync(id, input, endpoint, cancellationToken).ConfigureAwait(false);
+                validation = await ValidateAndStoreInputAsync(id, input, endpoint, create.MaxRequests ?? options.MaxLinesPerBatch, cancellationToken).ConfigureAwait(false);
                 if (validation.Errors.Count == 0 && create.ReuseAnswersFrom is { Count: > 0 } sources)
                 {
                     reused = await BatchAnswerReuse.CopyAsync(store, id, sources, cancellationToken).ConfigureAwait(false);
@@ -98,7 +98,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
     }
 
     /// <summary>Validates the input while copying it to the batch's folder (atomically: a temporary file, then a rename).</summary>
-    private async Task<BatchInputValidator.Result> ValidateAndStoreInputAsync(string id, Stream input, string? endpoint, CancellationToken cancellationToken)
+    private async Task<BatchInputValidator.Result> ValidateAndStoreInputAsync(string id, Stream input, string? endpoint, int maxLines, CancellationToken cancellationToken)
     {
         var inputPath = store.InputPath(id);
         var temp = store.PartialInputPath(id);
@@ -108,7 +108,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
             var copy = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
             await using (copy.ConfigureAwait(false))
             {
-                validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, options.MaxLinesPerBatch, options.MaxLineBytes, cancellationToken).ConfigureAwait(false);
+                validation = await BatchInputValidator.ValidateAndCopyAsync(input, copy, endpoint, maxLines, options.MaxLineBytes, cancellationToken).ConfigureAwait(false);
                 copy.Flush(flushToDisk: true);
             }
         }
@@ -138,6 +138,11 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
         if (options.CompletionWindow != "24h")
         {
             throw new ArgumentException($"The completion window must be \"24h\"; got \"{options.CompletionWindow}\".", nameof(options));
+        }
+
+        if (options.MaxRequests is < 1)
+        {
+            throw new ArgumentException($"MaxRequests must be at least 1, or null for the manager's limit; got {options.MaxRequests}.", nameof(options));
         }
 
         if (options.InputFileId is { } fileId && (fileId.Length is 0 or > 128 || !fileId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))

@@ -9,11 +9,14 @@ namespace LocalBatch.Batches.Internal;
 /// <summary>
 /// Checks one line of a batch input file, as bytes: UTF-8 (strictly: no byte is replaced), one JSON object (nesting
 /// at most 64 deep), and OpenAI's fields — <c>custom_id</c> a non-empty string, <c>method</c> <c>POST</c>, <c>url</c>
-/// a supported endpoint (the same on every line), <c>body</c> an object without <c>stream: true</c>.
+/// a supported endpoint (the same on every line), <c>body</c> an object without <c>stream: true</c> and with the field its
+/// endpoint cannot do without when llama-server would not say so itself as a request error (<c>input</c> of a response,
+/// <c>messages</c> of an Anthropic message, which llama-server answers with a 500 that a retry would only repeat).
 /// </summary>
 internal static class BatchLineValidator
 {
-    public static readonly string[] SupportedEndpoints = ["/v1/completions", "/v1/chat/completions", "/v1/embeddings"];
+    /// <summary>The endpoints a batch runs: OpenAI's four, and Anthropic's Messages API as llama-server serves it.</summary>
+    public static readonly string[] SupportedEndpoints = ["/v1/completions", "/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/messages"];
 
     /// <summary>Checks one line; returns the batch endpoint (taken from the first line when none was given).</summary>
     /// <param name="line">The line's bytes, without its end.</param>
@@ -66,7 +69,7 @@ internal static class BatchLineValidator
             CheckCustomId(root, lineNumber, customIds, report);
             CheckMethod(root, lineNumber, report);
             endpoint = CheckUrl(root, lineNumber, endpoint, report);
-            CheckBody(root, lineNumber, report);
+            CheckBody(root, lineNumber, endpoint, report);
             return endpoint;
         }
     }
@@ -208,7 +211,7 @@ internal static class BatchLineValidator
         return endpoint;
     }
 
-    private static void CheckBody(JsonElement root, int lineNumber, Action<BatchValidationError> report)
+    private static void CheckBody(JsonElement root, int lineNumber, string? endpoint, Action<BatchValidationError> report)
     {
         if (!root.TryGetProperty("body", out var body))
         {
@@ -222,7 +225,35 @@ internal static class BatchLineValidator
         {
             report(new BatchValidationError("invalid_request", "stream: true is not supported in a batch.", "body.stream", lineNumber));
         }
+        else if (RequiredFieldOf(endpoint) is { } required)
+        {
+            CheckRequiredField(body, required, endpoint!, lineNumber, report);
+        }
     }
+
+    private static void CheckRequiredField(JsonElement body, RequiredField field, string endpoint, int lineNumber, Action<BatchValidationError> report)
+    {
+        if (!body.TryGetProperty(field.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            report(new BatchValidationError("missing_required_parameter", $"body.{field.Name} is required for {endpoint}: {field.What}.", "body." + field.Name, lineNumber));
+        }
+        else if (value.ValueKind != JsonValueKind.Array && !(field.StringToo && value.ValueKind == JsonValueKind.String))
+        {
+            report(new BatchValidationError("invalid_request", $"body.{field.Name} must be {field.What} for {endpoint}; got {Describe(value)}.", "body." + field.Name, lineNumber));
+        }
+    }
+
+    /// <summary>
+    /// The body field a request to <paramref name="endpoint"/> cannot do without, where the batch checks it: a response's
+    /// <c>input</c> (as OpenAI's Batch API does), an Anthropic message's <c>messages</c> (llama-server answers a body
+    /// without them with a 500, which is no server fault and must not be retried).
+    /// </summary>
+    private static RequiredField? RequiredFieldOf(string? endpoint) => endpoint switch
+    {
+        "/v1/responses" => new RequiredField("input", "a string or an array of input items", StringToo: true),
+        "/v1/messages" => new RequiredField("messages", "an array of messages", StringToo: false),
+        _ => null,
+    };
 
     /// <summary>
     /// A string value as text, or <see langword="null"/> when it is not a string or not Unicode text: JSON lets a string
@@ -257,4 +288,7 @@ internal static class BatchLineValidator
         JsonValueKind.Array => "an array",
         _ => "an object",
     };
+
+    /// <summary>A body field an endpoint needs: an array, or also a string.</summary>
+    private readonly record struct RequiredField(string Name, string What, bool StringToo);
 }

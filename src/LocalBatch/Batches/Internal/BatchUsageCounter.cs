@@ -1,10 +1,11 @@
-using System.Text.Json;
+using LocalBatch.Gateway.Internal;
 
 namespace LocalBatch.Batches.Internal;
 
 /// <summary>
-/// Sums the token usage of a batch's successful answers, read from each answer's own <c>usage</c> (with llama.cpp's
-/// <c>prompt_tokens_details.cached_tokens</c> and <c>completion_tokens_details.reasoning_tokens</c>), and remembers
+/// Sums the token usage of a batch's successful answers, read from each answer's own <c>usage</c> in its endpoint's
+/// shape (chat's and completions' <c>prompt_tokens</c>, responses' <c>input_tokens</c>, Anthropic messages' cache
+/// counts: see <see cref="RawTokens"/>), with the cached and reasoning tokens, and remembers
 /// where this run began, so that progress shows this run's tokens while the batch's usage shows them all.
 /// </summary>
 internal sealed class BatchUsageCounter
@@ -25,17 +26,15 @@ internal sealed class BatchUsageCounter
     /// <summary>Adds the usage of one output line; a line without usage (or an error line) adds nothing.</summary>
     public void Add(BatchResultLine line)
     {
-        if (line.Response?.Body is not { ValueKind: JsonValueKind.Object } body
-            || !body.TryGetProperty("usage", out var usage)
-            || usage.ValueKind != JsonValueKind.Object)
+        if (line.Response?.Body is not { } body || RawTokens.Of(body) is not { } tokens)
         {
             return;
         }
 
-        Interlocked.Add(ref _input, ReadCount(usage, "prompt_tokens"));
-        Interlocked.Add(ref _output, ReadCount(usage, "completion_tokens"));
-        Interlocked.Add(ref _cached, ReadCount(usage, "prompt_tokens_details", "cached_tokens"));
-        Interlocked.Add(ref _reasoning, ReadCount(usage, "completion_tokens_details", "reasoning_tokens"));
+        Interlocked.Add(ref _input, tokens.Input);
+        Interlocked.Add(ref _output, tokens.Output);
+        Interlocked.Add(ref _cached, tokens.Cached);
+        Interlocked.Add(ref _reasoning, tokens.Reasoning);
     }
 
     /// <summary>Marks the start of this run: what was counted so far came from earlier runs' result files.</summary>
@@ -59,19 +58,4 @@ internal sealed class BatchUsageCounter
 
     private static long OfThisRun(ref long total, ref long from) =>
         Volatile.Read(ref from) is >= 0 and var start ? Interlocked.Read(ref total) - start : 0;
-
-    private static long ReadCount(JsonElement usage, string name, string? detail = null)
-    {
-        if (!usage.TryGetProperty(name, out var value))
-        {
-            return 0;
-        }
-
-        if (detail is not null && (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(detail, out value)))
-        {
-            return 0;
-        }
-
-        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : 0;
-    }
 }

@@ -11,22 +11,21 @@ internal static class RawBody
             ? value.GetString()
             : null;
 
-    /// <summary>The <c>usage</c> of an answer, when it has one with numbers.</summary>
+    /// <summary>The <c>usage</c> of an answer, when it has one, in the shape of its endpoint (see <see cref="RawTokens"/>).</summary>
     public static Usage? UsageOf(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
+        if (RawTokens.Of(body) is not { } tokens)
         {
             return null;
         }
 
         return new Usage
         {
-            PromptTokens = Count(usage, "prompt_tokens"),
-            CompletionTokens = Count(usage, "completion_tokens"),
-            TotalTokens = Count(usage, "total_tokens"),
+            PromptTokens = Clamp(tokens.Input),
+            CompletionTokens = Clamp(tokens.Output),
+            TotalTokens = Clamp(tokens.Input + tokens.Output),
         };
 
-        static int Count(JsonElement usage, string name) =>
-            usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var count) ? count : 0;
+        static int Clamp(long count) => (int)Math.Min(count, int.MaxValue);
     }
 }

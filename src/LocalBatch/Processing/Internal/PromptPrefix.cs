@@ -6,7 +6,8 @@ namespace LocalBatch.Processing.Internal;
 /// The part of a prompt that requests about the same material share, as a 64-bit key: requests with the same key are
 /// worth running one after another on one slot, whose prompt cache then keeps the shared part. A completion's is its
 /// prompt up to its last line break (a document, then a question); a chat's is every message before the last user
-/// turn (system prompt and document, then the question). 0 means no prefix worth sharing.
+/// turn (system prompt and document, then the question), after Anthropic's top-level <c>system</c> or a response's
+/// <c>instructions</c>. 0 means no prefix worth sharing.
 /// </summary>
 internal static class PromptPrefix
 {
@@ -45,7 +46,11 @@ internal static class PromptPrefix
         return length >= MinSharedChars ? Finish(hash) : 0;
     }
 
-    /// <summary>The key of a raw request body (a Batch API line's): its <c>prompt</c>, else its <c>messages</c>.</summary>
+    /// <summary>
+    /// The key of a raw request body (a Batch API line's): a completion's <c>prompt</c>; a response's <c>instructions</c>
+    /// and <c>input</c> (a string input up to its last line break, as a prompt; an array of items as chat messages); else
+    /// chat <c>messages</c>, after Anthropic's top-level <c>system</c> when the body has one.
+    /// </summary>
     public static ulong KeyOf(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -58,7 +63,39 @@ internal static class PromptPrefix
             return prompt.ValueKind == JsonValueKind.String ? KeyOf(prompt.GetString()) : 0;
         }
 
-        if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        if (body.TryGetProperty("input", out var input))
+        {
+            var instructions = body.TryGetProperty("instructions", out var value) ? TextOfContent(value) : null;
+            return input.ValueKind == JsonValueKind.String ? KeyOfText(instructions, input.GetString()!) : KeyOfTurns(instructions, input);
+        }
+
+        var system = body.TryGetProperty("system", out var anthropicSystem) ? TextOfContent(anthropicSystem) : null;
+        return body.TryGetProperty("messages", out var messages) ? KeyOfTurns(system, messages) : 0;
+    }
+
+    /// <summary>A system text (or none), then one user text up to its last line break.</summary>
+    private static ulong KeyOfText(string? system, string text)
+    {
+        var end = text.LastIndexOf('\n');
+        var hash = Offset;
+        var length = 0;
+        if (system is not null)
+        {
+            hash = AddMessage(hash, "system", system, ref length);
+        }
+
+        if (end > 0)
+        {
+            hash = AddMessage(hash, "user", text[..end], ref length);
+        }
+
+        return length >= MinSharedChars ? Finish(hash) : 0;
+    }
+
+    /// <summary>A system text (or none), then every message before the last user turn.</summary>
+    private static ulong KeyOfTurns(string? system, JsonElement messages)
+    {
+        if (messages.ValueKind != JsonValueKind.Array)
         {
             return 0;
         }
@@ -75,13 +112,18 @@ internal static class PromptPrefix
             index++;
         }
 
-        if (lastUser <= 0)
+        if (lastUser < 0 || (lastUser == 0 && system is null))
         {
             return 0;
         }
 
         var hash = Offset;
         var length = 0;
+        if (system is not null)
+        {
+            hash = AddMessage(hash, "system", system, ref length);
+        }
+
         index = 0;
         foreach (var message in messages.EnumerateArray())
         {
@@ -118,20 +160,16 @@ internal static class PromptPrefix
         message.ValueKind == JsonValueKind.Object && message.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String ? role.GetString() : null;
 
     /// <summary>A message's text: its content string, or the text of its parts.</summary>
-    private static string? TextOf(JsonElement message)
+    private static string? TextOf(JsonElement message) =>
+        message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content) ? TextOfContent(content) : null;
+
+    /// <summary>A content value's text: a string as it is, an array of parts as its JSON.</summary>
+    private static string? TextOfContent(JsonElement content) => content.ValueKind switch
     {
-        if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("content", out var content))
-        {
-            return null;
-        }
-
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            return content.GetString();
-        }
-
-        return content.ValueKind == JsonValueKind.Array ? content.GetRawText() : null;
-    }
+        JsonValueKind.String => content.GetString(),
+        JsonValueKind.Array => content.GetRawText(),
+        _ => null,
+    };
 
     private static ulong AddMessage(ulong hash, string? role, string? content, ref int length)
     {
