@@ -37,22 +37,17 @@ internal sealed class BatchProgressTracker
 
     public void ItemFinished(bool success, Usage? usage)
     {
+        if (_progress is null)
+        {
+            // Nobody to report to: the counters alone, without the lock every lane would meet on each item.
+            Count(success, usage);
+            return;
+        }
+
         // Counted and reported under one lock, so that each count is reported once and the reports come in order.
         lock (_reportGate)
         {
-            if (usage is not null)
-            {
-                Interlocked.Add(ref _promptTokens, usage.PromptTokens);
-                Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
-            }
-
-            if (!success)
-            {
-                Interlocked.Increment(ref _failed);
-            }
-
-            Interlocked.Increment(ref _completed);
-            Interlocked.Decrement(ref _inFlight);
+            Count(success, usage);
             ReportLocked();
         }
     }
@@ -91,6 +86,23 @@ internal sealed class BatchProgressTracker
             EstimatedRemaining = remaining,
             Servers = _servers?.Invoke() ?? [],
         };
+    }
+
+    private void Count(bool success, Usage? usage)
+    {
+        if (usage is not null)
+        {
+            Interlocked.Add(ref _promptTokens, usage.PromptTokens);
+            Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
+        }
+
+        if (!success)
+        {
+            Interlocked.Increment(ref _failed);
+        }
+
+        Interlocked.Increment(ref _completed);
+        Interlocked.Decrement(ref _inFlight);
     }
 
     private void ReportLocked()
