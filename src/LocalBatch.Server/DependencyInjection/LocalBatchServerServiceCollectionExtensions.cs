@@ -6,6 +6,8 @@ using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
 using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
+using LocalBatch.Server.Routing.Internal;
+using OpenTelemetry.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +21,8 @@ public static class LocalBatchServerServiceCollectionExtensions
     /// Registers what <c>MapLocalBatchApi</c> serves: validated <see cref="LocalBatchServerOptions"/>, LocalBatch itself
     /// (<c>AddLocalBatch</c>, pointed at <see cref="LocalBatchServerOptions.Gateway"/> with
     /// <see cref="LocalBatchServerOptions.GatewayApiKey"/>, retries logged at Debug), a <see cref="BatchJobManager"/> on
-    /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP's forwarder, and the hosted
+    /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP's forwarder, the OpenAPI document of the routes, OpenTelemetry's
+    /// metrics of the <c>LocalBatch</c> meter for the Prometheus exporter, and the hosted
     /// services that resume unfinished batches at start-up (and after a gateway outage) and apply the retention.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -53,6 +56,8 @@ public static class LocalBatchServerServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpForwarder();
+        services.AddOpenApi(OperatorRoutes.DocumentName);
+        services.AddOpenTelemetry().WithMetrics(static metrics => metrics.AddMeter(OperatorRoutes.MeterName).AddPrometheusExporter());
         services.TryAddSingleton(static provider => new BatchJobManager(
             provider.GetRequiredService<LocalBatchProcessor>(),
             new BatchJobManagerOptions
