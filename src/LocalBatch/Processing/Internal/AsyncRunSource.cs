@@ -44,8 +44,9 @@ internal sealed class AsyncRunSource<TRequest> : IRunSource<(int Position, TRequ
                 {
                     if (await MoveNextAsync(_items).ConfigureAwait(false))
                     {
-                        Volatile.Write(ref _count, _count + 1);
-                        return new[] { (_count - 1, _items.Current) };
+                        var position = _count;
+                        Volatile.Write(ref _count, position + 1);
+                        return new[] { (position, _items.Current) };
                     }
 
                     _done = true;

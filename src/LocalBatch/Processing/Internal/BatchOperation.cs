@@ -15,23 +15,16 @@ internal sealed class BatchOperation<TRequest, TResult>(
     Func<TResult, BatchItemError?>? failureOf = null)
     where TResult : class
 {
-    /// <summary>An operation over a call that knows nothing of servers (any async call): its failures are the item's errors.</summary>
+    /// <summary>
+    /// An operation over a call that knows nothing of servers (any async call): what it throws becomes the item's error
+    /// in <see cref="RunAsync"/>, as a send's failure does.
+    /// </summary>
     public static BatchOperation<TRequest, TResult> OfCall(
         Func<TRequest, CancellationToken, Task<TResult>> call,
         Func<TResult, Usage?> usage,
         Func<TResult, BatchItemError?>? failureOf = null) =>
         new(
-            async (request, _, cancellationToken) =>
-            {
-                try
-                {
-                    return new Sent<TResult>(await call(request, cancellationToken).ConfigureAwait(false), null, null, 1);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    return new Sent<TResult>(null, ExceptionDispatchInfo.Capture(ex), null, 1);
-                }
-            },
+            async (request, _, cancellationToken) => new Sent<TResult>(await call(request, cancellationToken).ConfigureAwait(false), null, null, 1),
             usage,
             failureOf);
 
