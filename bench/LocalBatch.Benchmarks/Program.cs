@@ -83,6 +83,14 @@ if (args.Length > 0 && args[0] == "overhead")
     return;
 }
 
+if (args.Length > 0 && args[0] == "interactive")
+{
+    await InteractiveBenchmark.RunAsync(
+        args.Length > 1 ? new Uri(args[1]) : null,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : null);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "scaleout")
 {
     await ScaleOutBenchmark.RunAsync();

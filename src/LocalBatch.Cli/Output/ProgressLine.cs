@@ -27,9 +27,13 @@ internal static class ProgressLine
             string.Create(CultureInfo.InvariantCulture, $"{ProgressRenderer.TokensPerSecond(progress):0} tok/s"),
             "ETA " + ProgressRenderer.FormatEta(progress),
         ];
+        if (progress.IsYielding)
+        {
+            parts.Add(ProgressRenderer.Yielding);
+        }
 
-        // Dropped in this order when the line does not fit: tokens, then requests a second, then the time left.
-        int[] dropOrder = [3, 2, 4];
+        // Dropped in this order when the line does not fit: tokens, then yielding, requests a second, the time left.
+        int[] dropOrder = progress.IsYielding ? [3, 5, 2, 4] : [3, 2, 4];
         var fraction = progress.Total is int total and > 0 ? Math.Min(1.0, progress.Completed / (double)total) : 0;
         return Fit(parts, dropOrder, fraction, progress.Failed > 0 ? "red" : "green", width, unicode);
     }

@@ -23,12 +23,16 @@ internal sealed class ProgressRenderer(Action<string> writeLine, TimeProvider ti
         }
     }
 
+    /// <summary>What the progress says while batch work leaves slots free for people using the server.</summary>
+    public const string Yielding = "yielding to interactive requests";
+
     /// <summary>The counts as one line: done of total, failed, rates, time left, and each server when there are several.</summary>
     public static string FormatCounts(BatchProgress progress)
     {
         var counts = string.Create(
             CultureInfo.InvariantCulture,
             $"{progress.Completed}/{progress.Total} done, {progress.Failed} failed, {progress.RequestsPerSecond:0.0} req/s, {TokensPerSecond(progress):0} tok/s, ETA {FormatEta(progress)}");
+        counts = progress.IsYielding ? counts + ", " + Yielding : counts;
         return progress.Servers.Count > 1 ? counts + "; " + FormatServers(progress.Servers) : counts;
     }
 

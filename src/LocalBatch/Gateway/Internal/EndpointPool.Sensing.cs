@@ -6,10 +6,20 @@ namespace LocalBatch.Gateway.Internal;
 // finds the requests of clients this one does not know of.
 internal sealed partial class EndpointPool
 {
-    /// <summary>How often each server's load is read while batch requests run or wait: a few times a second.</summary>
-    public static readonly TimeSpan LookInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How often each server's load is read while batch requests run or wait: ten times a second, so that a chat of a
+    /// few tens of milliseconds is seen within the hold-down (a look costs llama-server a couple of milliseconds).
+    /// </summary>
+    public static readonly TimeSpan LookInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often a server that this client's batches fill is given a free slot for a look (see <see cref="ServerState.ReadLoad"/>).</summary>
+    public static readonly TimeSpan RoomEvery = TimeSpan.FromSeconds(2);
 
     private Task? _sensing;
+    private long _looksRead;
+
+    /// <summary>Gets how many looks at the servers' load the pool has read so far (for tests: the signal that one was).</summary>
+    public long LooksRead => Interlocked.Read(ref _looksRead);
 
     /// <summary>
     /// Counts a request that another component sends to <paramref name="server"/> for someone waiting (the proxy of
@@ -37,8 +47,11 @@ internal sealed partial class EndpointPool
         }
     }
 
-    /// <summary>Starts looking at the servers' load, unless it runs already (pool lock held).</summary>
-    private void StartSensing() => _sensing ??= Task.Run(SenseAsync);
+    /// <summary>
+    /// Starts looking at the servers' load, unless it runs already (pool lock held). Its first wait starts here, before
+    /// the request that needed it is admitted.
+    /// </summary>
+    private void StartSensing() => _sensing ??= SenseAsync();
 
     /// <summary>
     /// While batch requests run or wait, reads each server's load every <see cref="LookInterval"/>, and works the
@@ -86,7 +99,7 @@ internal sealed partial class EndpointPool
                     {
                         if (loads[i] is { } load)
                         {
-                            looked[i].ReadLoad(load, now);
+                            looked[i].ReadLoad(load, now, (long)(RoomEvery.TotalSeconds * _time.TimestampFrequency));
                         }
                         else
                         {
@@ -96,6 +109,7 @@ internal sealed partial class EndpointPool
 
                     ServeWaiters();
                     RefreshReserves(now);
+                    Interlocked.Increment(ref _looksRead);
                 }
             }
         }

@@ -72,7 +72,8 @@ internal sealed partial class EndpointPool
         public LoadSensing Sensing { get; } = new();
 
         /// <summary>Whether a request may take one of its slots: a batch request (when batches yield) only within what the reserve leaves.</summary>
-        public bool HasRoomFor(bool background) => HasRoom && (!background || BatchInUse < Limit - Reserved);
+        public bool HasRoomFor(bool background) =>
+            HasRoom && (!background || BatchInUse < Limit - Math.Max(Reserved, Sensing.MakingRoom && Limit > 1 ? 1 : 0));
 
         /// <summary>Takes one of its slots, for a batch request or an interactive one.</summary>
         public void Take(bool batch, long now)
@@ -117,7 +118,7 @@ internal sealed partial class EndpointPool
         /// yet released of requests answered since the look was sent) are other clients'; so are slots that started a
         /// task since the last look beyond the requests this client started meanwhile. Either is interactive traffic.
         /// </summary>
-        public void ReadLoad(ServerLoad load, long now)
+        public void ReadLoad(ServerLoad load, long now, long roomEvery)
         {
             var known = InUse + Proxied + (int)(Sensing.KnownCompleted - Sensing.CompletedAtLook);
             Foreign = Math.Max(0, load.Busy - known);
@@ -125,6 +126,20 @@ internal sealed partial class EndpointPool
             if (Foreign > 0 || startedOthers > 0)
             {
                 Sensing.InteractiveSeen = now;
+            }
+
+            // While this client fills every slot, another client's request waits in the server's queue, and then one
+            // of this client's waits in its place: /slots cannot tell them apart. So now and then a slot is left free
+            // until the next look, where such a request shows (running, or as a task this client did not start).
+            var full = load.Busy >= Limit && InUse >= Limit && Foreign == 0 && startedOthers == 0;
+            if (Sensing.MakingRoom)
+            {
+                Sensing.MakingRoom = InUse >= Limit;
+            }
+            else if (full && load.TaskIds is not null && now - Sensing.RoomMade >= roomEvery)
+            {
+                Sensing.MakingRoom = true;
+                Sensing.RoomMade = now;
             }
         }
 

@@ -24,6 +24,15 @@ internal sealed class LoadSensing
     /// <summary>Gets or sets when interactive traffic was last seen on the server (a timestamp; 0 for never).</summary>
     public long InteractiveSeen { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether batch requests leave one slot free until a look sees it free, so that a
+    /// request of another client queued behind this client's shows.
+    /// </summary>
+    public bool MakingRoom { get; set; }
+
+    /// <summary>Gets or sets when a slot was last left free to look (a timestamp).</summary>
+    public long RoomMade { get; set; }
+
     /// <summary>Gets or sets the interactive requests last reported to the metrics.</summary>
     public int ReportedInteractive { get; set; }
 
@@ -31,9 +40,12 @@ internal sealed class LoadSensing
 
     private long StartedAtLastLook { get; set; }
 
+    private long StartedAtLookBefore { get; set; }
+
     /// <summary>Notes the known counts as the server is asked again.</summary>
     public void MarkLook()
     {
+        StartedAtLookBefore = StartedAtLastLook;
         StartedAtLastLook = StartedAtLook;
         StartedAtLook = KnownStarted;
         CompletedAtLook = KnownCompleted;
@@ -41,7 +53,8 @@ internal sealed class LoadSensing
 
     /// <summary>
     /// The tasks other clients started since the last look, at least: the slots whose task changed, beyond the requests
-    /// known to have started in between (a slot that ran two tasks shows one change, so this never counts too many).
+    /// known to have started since the look before it (a request sent just before a look may reach its slot only after
+    /// it; a slot that ran two tasks shows one change: so this never counts too many).
     /// </summary>
     public int CountForeignStarts(IReadOnlyList<long?>? taskIds)
     {
@@ -58,6 +71,6 @@ internal sealed class LoadSensing
             changed += taskIds[slot] is { } task && task != previous[slot] ? 1 : 0;
         }
 
-        return (int)Math.Max(0, changed - (StartedAtLook - StartedAtLastLook));
+        return (int)Math.Max(0, changed - (StartedAtLook - StartedAtLookBefore));
     }
 }

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LocalBatch.Testing;
+
+namespace LocalBatch.Benchmarks;
+
+/// <summary>
+/// Batches as background work: a light interactive stream (a 24-token chat every 0.25 s, sent straight to the server
+/// by another client, seen by LocalBatch only through <c>/slots</c>) while a batch of 256-token completions runs. Each
+/// reported as ratios in one run: the stream's p95 during the batch against the stream alone, and the batch's rate
+/// against the batch alone; with batches in the background (the default) and in the foreground (as before).
+/// </summary>
+internal static class InteractiveBenchmark
+{
+    private const int BatchTokens = 256;
+    private const int ChatTokens = 24;
+    private static readonly TimeSpan ChatEvery = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs on the simulated server's three profiles, or on the llama-server at <paramref name="server"/>.</summary>
+    public static async Task RunAsync(Uri? server, int? requests)
+    {
+        if (server is not null)
+        {
+            await MeasureAsync(Invariant($"llama-server at {server}"), server, requests ?? 300);
+            return;
+        }
+
+        var perToken = TimeSpan.FromMilliseconds(0.3);
+        (string Name, int Slots, TimeSpan Shared, int Requests)[] profiles =
+        [
+            ("simulated CPU server: 4 slots, decode steps shared (+0.21 ms a token for each other busy slot)", 4, TimeSpan.FromMilliseconds(0.21), 240),
+            ("simulated GPU-like server: 4 slots, each decoding alone", 4, TimeSpan.Zero, 600),
+            ("simulated GPU-like server: 16 slots, each decoding alone", 16, TimeSpan.Zero, 2400),
+        ];
+        foreach (var (name, slots, shared, count) in profiles)
+        {
+            await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
+            {
+                Slots = slots,
+                Latency = TimeSpan.FromMilliseconds(2),
+                LatencyPerToken = perToken,
+                LatencyPerTokenPerBusySlot = shared,
+                ContextSize = 4096,
+            });
+            await MeasureAsync(name, gateway.Endpoint, requests ?? count);
+        }
+    }
+
+    private static async Task MeasureAsync(string name, Uri server, int requests)
+    {
+        Console.WriteLine(name);
+        using var http = new HttpClient { BaseAddress = server };
+        await ChatAsync(http);
+
+        var idle = await StreamAsync(http, TimeSpan.FromSeconds(8), new TaskCompletionSource().Task);
+        var alone = await BatchAsync(server, requests, BatchPriority.Foreground, http, stream: false);
+        var aloneBackground = await BatchAsync(server, requests, BatchPriority.Background, http, stream: false);
+        var foreground = await BatchAsync(server, requests, BatchPriority.Foreground, http, stream: true);
+        var background = await BatchAsync(server, requests, BatchPriority.Background, http, stream: true);
+
+        var idleP95 = Percentile(idle, 0.95);
+        Console.WriteLine(Invariant($"  stream alone: p50 {Percentile(idle, 0.5):0.0} ms, p95 {idleP95:0.0} ms; batch alone {alone.Rate:0.0} req/s"));
+        Console.WriteLine(Invariant($"  batch alone in the background: {aloneBackground.Rate:0.0} req/s = {aloneBackground.Rate / alone.Rate:0.000} of the foreground"));
+        foreach (var (label, run) in new[] { ("foreground (as before)", foreground), ("background (default)", background) })
+        {
+            var p95 = Percentile(run.Latencies, 0.95);
+            Console.WriteLine(Invariant($"  with the stream, batch in the {label}: stream p50 {Percentile(run.Latencies, 0.5):0.0} ms, p95 {p95:0.0} ms = {p95 / idleP95:0.00}x idle; batch {run.Rate:0.0} req/s = {run.Rate / alone.Rate:0.000} of alone"));
+        }
+    }
+
+    private static async Task<(double Rate, List<double> Latencies)> BatchAsync(Uri server, int requests, BatchPriority priority, HttpClient http, bool stream)
+    {
+        using var processor = new LocalBatchProcessor(new LocalBatchOptions { Endpoint = server, BatchPriority = priority });
+        var options = new CompletionOptions
+        {
+            MaxTokens = BatchTokens,
+            AdditionalProperties = new Dictionary<string, JsonElement> { ["ignore_eos"] = JsonSerializer.SerializeToElement(true) },
+        };
+        await processor.GetConcurrencyAsync();
+        var started = Stopwatch.GetTimestamp();
+        var batch = processor.ProcessBatchCompletionsAsync(Enumerable.Range(0, requests).Select(i => Invariant($"Write a story about dog number {i}")), options);
+        var latencies = stream ? await StreamAsync(http, Timeout.InfiniteTimeSpan, batch) : [];
+        var results = await batch;
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (results.Any(static result => !result.IsSuccess))
+        {
+            throw new InvalidOperationException("A batch request failed.");
+        }
+
+        return (requests / elapsed.TotalSeconds, latencies);
+    }
+
+    /// <summary>Sends a chat every <see cref="ChatEvery"/>, on schedule, for <paramref name="duration"/> or until <paramref name="until"/> ends.</summary>
+    private static async Task<List<double>> StreamAsync(HttpClient http, TimeSpan duration, Task until)
+    {
+        var latencies = new List<double>();
+        var sent = new List<Task<double>>();
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; ; i++)
+        {
+            var due = ChatEvery * i;
+            var wait = due - Stopwatch.GetElapsedTime(started);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.WhenAny(Task.Delay(wait), until);
+            }
+
+            if (until.IsCompleted || (duration != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= duration))
+            {
+                break;
+            }
+
+            sent.Add(ChatAsync(http));
+        }
+
+        latencies.AddRange(await Task.WhenAll(sent));
+        return latencies;
+    }
+
+    private static async Task<double> ChatAsync(HttpClient http)
+    {
+        var body = Invariant($$"""{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":{{ChatTokens}},"ignore_eos":true}""");
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsync("/v1/chat/completions", content);
+        await response.Content.ReadAsByteArrayAsync();
+        response.EnsureSuccessStatusCode();
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
