@@ -22,9 +22,11 @@ public sealed class LocalBatchServerOptions
 
     /// <summary>
     /// Gets or sets several llama.cpp servers to spread batches over; when it holds any, batches run on all of them
-    /// (see <see cref="LocalBatchOptions.Endpoints"/>) and other routes are proxied to <see cref="Gateway"/>.
+    /// (see <see cref="LocalBatchOptions.Endpoints"/>), proxied requests that take a slot (chat, completions,
+    /// embeddings, …) go to the one with the most free slots for its size, and other proxied routes to the first of
+    /// them that is healthy (their <c>/health</c> is checked every few seconds).
     /// </summary>
-    /// <value>The default is empty: batches run on <see cref="Gateway"/> alone.</value>
+    /// <value>The default is empty: batches run on <see cref="Gateway"/> alone, and every proxied route goes to it.</value>
     public IList<Uri> Gateways { get; set; } = [];
 
     /// <summary>
