@@ -50,6 +50,7 @@ public static class LocalBatchServerServiceCollectionExtensions
             gateway.Endpoint = server.Value.Gateway;
             gateway.Endpoints = [.. server.Value.Gateways];
             gateway.ApiKey = server.Value.GatewayApiKey;
+            gateway.BatchPriority = server.Value.BatchPriority;
 
             // Many requests are in flight at once: a gateway that goes down is logged once when it leaves the rotation
             // and once when it is back, not once a retry of each request.

@@ -55,6 +55,18 @@ public sealed class SlotLedgerTests
     }
 
     [Fact]
+    public async Task BatchPriorityForeground_ProxiedChatWhileABatchHoldsEverySlot_NothingIsReserved()
+    {
+        await using var env = await ServeAsync(options => options.BatchPriority = BatchPriority.Foreground, slots: 2);
+
+        var (during, status, job) = await ProxyWhileABatchHoldsEverySlotAsync(env, lines: 4);
+
+        Assert.Equal((1, 0, 2), (during.Interactive, during.Reserved, during.InFlight));
+        Assert.Equal(200, status);
+        Assert.Equal(4, job.RequestCounts.Completed);
+    }
+
+    [Fact]
     public async Task ProxiedChats_TwoGateways_GoToTheOneWithMoreFreeSlotsForItsSize()
     {
         await using var second = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions { Slots = 4, EnableSlots = false });
