@@ -22,9 +22,11 @@ public sealed class LocalBatchServerOptions
 
     /// <summary>
     /// Gets or sets several llama.cpp servers to spread batches over; when it holds any, batches run on all of them
-    /// (see <see cref="LocalBatchOptions.Endpoints"/>) and other routes are proxied to <see cref="Gateway"/>.
+    /// (see <see cref="LocalBatchOptions.Endpoints"/>), proxied requests that take a slot (chat, completions,
+    /// embeddings, …) go to the one with the most free slots for its size, and other proxied routes to the first of
+    /// them that is healthy (their <c>/health</c> is checked every few seconds).
     /// </summary>
-    /// <value>The default is empty: batches run on <see cref="Gateway"/> alone.</value>
+    /// <value>The default is empty: batches run on <see cref="Gateway"/> alone, and every proxied route goes to it.</value>
     public IList<Uri> Gateways { get; set; } = [];
 
     /// <summary>
@@ -72,8 +74,21 @@ public sealed class LocalBatchServerOptions
     public TimeSpan GatewayRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Gets or sets how batches share the gateways with the requests proxied to them (and other clients' requests):
+    /// with <see cref="LocalBatch.BatchPriority.Background"/>, every proxied request that takes a slot is counted while it
+    /// runs, and batches leave enough slots free for that traffic plus one until a few seconds after it stops
+    /// (<see cref="LocalBatchOptions.InteractiveHoldDown"/>); proxied requests themselves are never held up. Sets
+    /// <see cref="LocalBatchOptions.BatchPriority"/>.
+    /// </summary>
+    /// <value>
+    /// The default is <see cref="LocalBatch.BatchPriority.Background"/>; <see cref="LocalBatch.BatchPriority.Foreground"/>
+    /// lets batches take every slot, for gateways nobody else uses.
+    /// </value>
+    public BatchPriority BatchPriority { get; set; } = BatchPriority.Background;
+
+    /// <summary>
     /// Gets or sets a value indicating whether <c>MapLocalBatchApi</c> also forwards every route it does not serve to
-    /// <see cref="Gateway"/>. Turn it off when the API is mounted inside the gateway itself.
+    /// the gateways (<see cref="Gateways"/>, else <see cref="Gateway"/>). Turn it off when the API is mounted inside the gateway itself.
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool ProxyOtherRoutes { get; set; } = true;

@@ -27,6 +27,7 @@ internal static class RunCommand
             DefaultValueFactory = _ => RunChecks.DefaultTimeout,
         };
         var stateDir = CommonOptions.StateDirectory();
+        var batchPriority = CommonOptions.BatchPriority();
         var json = new Option<bool>("--json") { Description = "Print a summary as JSON on stdout: batch id, status, counts, usage, output and error paths, elapsed seconds, exit code." };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Run only the failed lines of the file's last run again, into the same output and error files (not those the server refused for themselves, 4xx)." };
         var allFailures = new Option<bool>("--all-failures") { Description = "With --retry-failed: run every failed line again, 4xx included." };
@@ -36,7 +37,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a JSONL batch file against the server; run it again after an interruption to resume.")
         {
-            input, output, errors, endpoint, apiKey, concurrency, timeout, maxLineBytes, stateDir, json, retryFailed, allFailures, fresh, verbose, quiet,
+            input, output, errors, endpoint, apiKey, concurrency, timeout, maxLineBytes, stateDir, batchPriority, json, retryFailed, allFailures, fresh, verbose, quiet,
         };
 
         command.SetAction((parsed, cancellationToken) => RunSession.RunAsync(
@@ -57,6 +58,7 @@ internal static class RunCommand
                 RetryFailed = parsed.GetValue(retryFailed),
                 AllFailures = parsed.GetValue(allFailures),
                 Fresh = parsed.GetValue(fresh),
+                BatchPriority = CommonOptions.ReadBatchPriority(parsed, batchPriority),
             },
             cancellationToken));
         return command;

@@ -21,17 +21,18 @@ internal static partial class ServeCommand
 
     public static Command Create(CliContext context)
     {
-        var gateway = new Option<string[]>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to; repeat it to spread batches over several (other routes go to the first) (default ${GatewaySettings.EndpointVariable}, comma-separated for several, else http://localhost:8080)." };
+        var gateway = new Option<string[]>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to; repeat it to spread batches and proxied generations over several (by free slots; other routes go to the first healthy one) (default ${GatewaySettings.EndpointVariable}, comma-separated for several, else http://localhost:8080)." };
         var urls = new Option<string>("--urls") { Description = "Where to listen, separated by ';' (loopback only by default).", DefaultValueFactory = _ => LocalBatchServer.DefaultUrls };
         var apiKey = new Option<string?>("--api-key") { Description = $"The key clients must send as 'Authorization: Bearer KEY' on every route but /health (default ${ApiKeyVariable}; none: open)." };
         var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
         var retention = new Option<string?>("--retention") { Description = "How long finished batches and uploaded files are kept, such as 7d or 12h (default: until deleted)." };
         var maxUploadSize = new Option<string>("--max-upload-size") { Description = "The largest file an upload may have, such as 200MB or 1GB (KB, MB, GB: powers of 1024).", DefaultValueFactory = _ => "200MB" };
         var stateDir = CommonOptions.StateDirectory();
+        var batchPriority = CommonOptions.BatchPriority();
 
         var command = new Command("serve", "Serve OpenAI's Files and Batch API (/v1/files, /v1/batches) over HTTP, proxying every other route to the gateway.")
         {
-            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize,
+            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize, batchPriority,
         };
 
         command.SetAction((parsed, cancellationToken) => ServeAsync(
@@ -46,6 +47,7 @@ internal static partial class ServeCommand
                 ParseSize(parsed.GetValue(maxUploadSize)!))
             {
                 Notes = gatewayNotes,
+                BatchPriority = CommonOptions.ReadBatchPriority(parsed, batchPriority),
             },
             cancellationToken));
         return command;
@@ -55,6 +57,9 @@ internal static partial class ServeCommand
     {
         /// <summary>Gets what was made of the --gateway values (a trailing /v1 left out).</summary>
         public IReadOnlyList<string> Notes { get; init; } = [];
+
+        /// <summary>Gets how batches share the gateways with proxied requests (<c>--batch-priority</c>).</summary>
+        public BatchPriority BatchPriority { get; init; } = BatchPriority.Background;
     }
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
@@ -83,6 +88,7 @@ internal static partial class ServeCommand
                     options.GatewayApiKey = settings.GatewayApiKey;
                     options.Retention = settings.Retention;
                     options.MaxUploadSize = settings.MaxUploadSize;
+                    options.BatchPriority = settings.BatchPriority;
                 },
                 settings.Urls,
                 host =>
@@ -111,7 +117,7 @@ internal static partial class ServeCommand
         {
             var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
-                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, {(settings.Gateways.Count == 1 ? $"other routes go to {settings.Gateways[0]}" : "proxied generations go to the one with the most free slots, other routes to the first healthy one")}{(settings.BatchPriority == BatchPriority.Foreground ? ", batches take every slot (--batch-priority foreground)" : string.Empty)}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

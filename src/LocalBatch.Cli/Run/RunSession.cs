@@ -67,6 +67,7 @@ internal sealed partial class RunSession
             UseAdaptiveConcurrency = settings.Concurrency.Equals("adaptive", StringComparison.OrdinalIgnoreCase),
             MaxConcurrency = RunChecks.ParseConcurrency(settings.Concurrency),
             AttemptTimeout = RunChecks.ParseTimeout(settings.Timeout),
+            BatchPriority = settings.BatchPriority,
         };
         GatewaySettings.Apply(options, GatewaySettings.Endpoints(settings.Endpoints, "--endpoint", out var endpointNotes));
         var outputPath = Path.GetFullPath(settings.Output ?? RunChecks.DefaultPath(settings.Input, ".output.jsonl"));

@@ -30,4 +30,7 @@ internal sealed record RunSettings(
 
     /// <summary>Gets a value indicating whether every line is sent again, reusing no answer of the file's earlier runs.</summary>
     public bool Fresh { get; init; }
+
+    /// <summary>Gets how batches share the server with other clients' requests (<c>--batch-priority</c>).</summary>
+    public BatchPriority BatchPriority { get; init; } = BatchPriority.Background;
 }

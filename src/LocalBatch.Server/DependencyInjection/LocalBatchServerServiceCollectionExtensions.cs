@@ -11,6 +11,8 @@ using OpenTelemetry.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -21,7 +23,7 @@ public static class LocalBatchServerServiceCollectionExtensions
     /// Registers what <c>MapLocalBatchApi</c> serves: validated <see cref="LocalBatchServerOptions"/>, LocalBatch itself
     /// (<c>AddLocalBatch</c>, pointed at <see cref="LocalBatchServerOptions.Gateway"/> with
     /// <see cref="LocalBatchServerOptions.GatewayApiKey"/>, retries logged at Debug), a <see cref="BatchJobManager"/> on
-    /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP's forwarder, the OpenAPI document of the routes, OpenTelemetry's
+    /// <see cref="LocalBatchServerOptions.StateDirectory"/>, the uploaded files' store, YARP (the gateways as one cluster, spread by free slots), the OpenAPI document of the routes, OpenTelemetry's
     /// metrics of the <c>LocalBatch</c> meter for the Prometheus exporter, and the hosted
     /// services that resume unfinished batches at start-up (and after a gateway outage) and apply the retention.
     /// </summary>
@@ -48,6 +50,7 @@ public static class LocalBatchServerServiceCollectionExtensions
             gateway.Endpoint = server.Value.Gateway;
             gateway.Endpoints = [.. server.Value.Gateways];
             gateway.ApiKey = server.Value.GatewayApiKey;
+            gateway.BatchPriority = server.Value.BatchPriority;
 
             // Many requests are in flight at once: a gateway that goes down is logged once when it leaves the rotation
             // and once when it is back, not once a retry of each request.
@@ -55,7 +58,11 @@ public static class LocalBatchServerServiceCollectionExtensions
         });
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpForwarder();
+        services.AddReverseProxy();
+        services.TryAddSingleton<GatewayCluster>();
+        services.TryAddSingleton<MostFreeSlotsPolicy>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, MostFreeSlotsPolicy>(static provider => provider.GetRequiredService<MostFreeSlotsPolicy>()));
+        services.AddSingleton<IProxyConfigProvider>(static provider => new InMemoryConfigProvider([], [provider.GetRequiredService<GatewayCluster>().Config]));
         services.AddOpenApi(OperatorRoutes.DocumentName);
         services.AddOpenTelemetry().WithMetrics(static metrics => metrics.AddMeter(OperatorRoutes.MeterName).AddPrometheusExporter());
         services.TryAddSingleton(static provider => new BatchJobManager(

@@ -51,7 +51,7 @@ public static class LocalBatchEndpointRouteBuilderExtensions
         OperatorRoutes.Map(api, options.ProxyOtherRoutes);
         if (options.ProxyOtherRoutes)
         {
-            GatewayProxy.Map(api);
+            GatewayProxy.Map(endpoints, api);
         }
 
         return api;

@@ -48,6 +48,19 @@ public sealed partial class ServeCommandTests
     }
 
     [Theory]
+    [InlineData(BatchPriority.Background)]
+    [InlineData(BatchPriority.Background, "--batch-priority", "background")]
+    [InlineData(BatchPriority.Foreground, "--batch-priority", "foreground")]
+    public void Serve_BatchPriority_IsReadFromTheFlag(BatchPriority expected, params string[] args)
+    {
+        using var interruption = Interruption.From(CancellationToken.None);
+        var serve = ServeCommand.Create(CliContext.ForWriters(TextWriter.Null, TextWriter.Null, isTerminal: false, interruption));
+        var option = serve.Options.OfType<System.CommandLine.Option<string>>().Single(static o => o.Name == "--batch-priority");
+
+        Assert.Equal(expected, CommonOptions.ReadBatchPriority(serve.Parse(args), option));
+    }
+
+    [Theory]
     [InlineData("--retention", "7x")]
     [InlineData("--retention", "0d")]
     [InlineData("--max-upload-size", "lots")]
@@ -55,6 +68,7 @@ public sealed partial class ServeCommandTests
     [InlineData("--max-upload-size", "2TB")]
     [InlineData("--gateway", "ftp://127.0.0.1:1")]
     [InlineData("--api-key", " ")]
+    [InlineData("--batch-priority", "low")]
     public async Task Serve_BadOption_ExitsTwoWithoutListening(string option, string value)
     {
         var stderr = new StringWriter();
