@@ -4,6 +4,7 @@ using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
 using LocalBatch.Server.Routing.Internal;
@@ -71,6 +72,7 @@ public static class LocalBatchServerServiceCollectionExtensions
             provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<FileStore>>()));
+        services.TryAddSingleton<ApiKeyRing>();
         services.TryAddSingleton<FileCatalog>();
         services.TryAddSingleton<MessageBatchCatalog>();
         services.TryAddSingleton<GatewayProxy>();
