@@ -34,9 +34,12 @@ internal sealed class TeamKeys : IDisposable
     }
 
     /// <summary>A client on the server sending <paramref name="key"/> as a bearer token.</summary>
-    public HttpClient Client(ServerTestEnvironment env, string key)
+    public HttpClient Client(ServerTestEnvironment env, string key) => Client(env.Server, key);
+
+    /// <summary>A client on the server sending <paramref name="key"/> as a bearer token.</summary>
+    public HttpClient Client(LocalBatchServer server, string key)
     {
-        var client = new HttpClient { BaseAddress = env.Server.BaseAddress };
+        var client = new HttpClient { BaseAddress = server.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         _clients.Add(client);
         return client;
