@@ -70,7 +70,6 @@ public static class LocalBatchServerServiceCollectionExtensions
             provider.GetService<TimeProvider>()));
         services.TryAddSingleton(static provider => new FileStore(
             provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
-            provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<FileStore>>()));
         services.TryAddSingleton<ApiKeyRing>();
         services.TryAddSingleton<FileCatalog>();
