@@ -72,6 +72,10 @@ public static class LocalBatchServerServiceCollectionExtensions
             provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
             provider.GetRequiredService<ILogger<FileStore>>()));
         services.TryAddSingleton<ApiKeyRing>();
+        services.TryAddSingleton(static provider => new ServerMetrics(
+            provider.GetRequiredService<BatchJobManager>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<FileCatalog>();
         services.TryAddSingleton<MessageBatchCatalog>();
         services.TryAddSingleton<GatewayProxy>();

@@ -40,6 +40,7 @@ public static class LocalBatchEndpointRouteBuilderExtensions
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value;
         _ = endpoints.ServiceProvider.GetRequiredService<ApiKeyRing>(); // the keys as they are now: a later change is a reload
+        _ = endpoints.ServiceProvider.GetRequiredService<ServerMetrics>(); // its gauges exist from the start
 
         var api = endpoints.MapGroup(string.Empty);
         api.AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<ApiErrorFilter>();
