@@ -74,7 +74,11 @@ public sealed class LocalBatchServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, NoOpHostLifetime>();
         builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = s_shutdownTimeout);
         builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(static kestrel => kestrel.AddServerHeader = false).UseUrls(urls);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(static kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(static listen => listen.UseKestrelErrorBodies()); // its own 400s, 414s, 431s in OpenAI's shape
+        }).UseUrls(urls);
         builder.Services.AddLocalBatchServer(configure);
         configureHost?.Invoke(builder);
 

@@ -44,6 +44,16 @@ public sealed class LocalBatchServerOptions
     public string? ApiKey { get; set; }
 
     /// <summary>
+    /// Gets or sets the keys file of a server shared by a team (see <see cref="ApiKeysFile"/>): named keys, stored as
+    /// SHA-256 hashes, some of them admins. Each key sees, lists, reads, cancels and deletes only the files and batches
+    /// it created (another's id answers 404, as a missing one); an admin key sees and acts on all. The file is read
+    /// again whenever it changes, from the next request on: a removed key stops working at once (its batches run on).
+    /// <see cref="ApiKey"/>, when also set, is one more admin key.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no keys file; only <see cref="ApiKey"/>, if any.</value>
+    public string? KeysFile { get; set; }
+
+    /// <summary>
     /// Gets or sets the state directory: the same store as <c>localbatch run</c> and <see cref="LocalBatch.Batches.BatchJobManager"/>
     /// use, its batches in <c>batch_…</c> folders and the uploaded files in its <c>files</c> folder.
     /// </summary>

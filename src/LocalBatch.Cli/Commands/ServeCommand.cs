@@ -23,7 +23,8 @@ internal static partial class ServeCommand
     {
         var gateway = new Option<string[]>("--gateway") { Description = $"The llama.cpp server batches run against and other routes go to; repeat it to spread batches and proxied generations over several (by free slots; other routes go to the first healthy one) (default ${GatewaySettings.EndpointVariable}, comma-separated for several, else http://localhost:8080)." };
         var urls = new Option<string>("--urls") { Description = "Where to listen, separated by ';' (loopback only by default).", DefaultValueFactory = _ => LocalBatchServer.DefaultUrls };
-        var apiKey = new Option<string?>("--api-key") { Description = $"The key clients must send as 'Authorization: Bearer KEY' on every route but /health (default ${ApiKeyVariable}; none: open)." };
+        var apiKey = new Option<string?>("--api-key") { Description = $"A single admin key clients must send as 'Authorization: Bearer KEY' on every route but /health (default ${ApiKeyVariable}; none and no --keys: open)." };
+        var keys = ServeKeysCommand.KeysFileOption("The keys file of a team: named keys (SHA-256 hashes), each seeing only its own files and batches, admins all; reread when it changes. `serve keys add` writes it.");
         var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
         var retention = new Option<string?>("--retention") { Description = "How long finished batches and uploaded files are kept, such as 7d or 12h (default: until deleted)." };
         var maxUploadSize = new Option<string>("--max-upload-size") { Description = "The largest file an upload may have, such as 200MB or 1GB (KB, MB, GB: powers of 1024).", DefaultValueFactory = _ => "200MB" };
@@ -32,8 +33,9 @@ internal static partial class ServeCommand
 
         var command = new Command("serve", "Serve OpenAI's Files and Batch API (/v1/files, /v1/batches) over HTTP, proxying every other route to the gateway.")
         {
-            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize, batchPriority,
+            gateway, urls, stateDir, apiKey, keys, gatewayApiKey, retention, maxUploadSize, batchPriority,
         };
+        command.Add(ServeKeysCommand.Create(context));
 
         command.SetAction((parsed, cancellationToken) => ServeAsync(
             context,
@@ -48,6 +50,7 @@ internal static partial class ServeCommand
             {
                 Notes = gatewayNotes,
                 BatchPriority = CommonOptions.ReadBatchPriority(parsed, batchPriority),
+                KeysFile = parsed.GetValue(keys),
             },
             cancellationToken));
         return command;
@@ -60,6 +63,9 @@ internal static partial class ServeCommand
 
         /// <summary>Gets how batches share the gateways with proxied requests (<c>--batch-priority</c>).</summary>
         public BatchPriority BatchPriority { get; init; } = BatchPriority.Background;
+
+        /// <summary>Gets the keys file (<c>--keys</c>), or <see langword="null"/>.</summary>
+        public string? KeysFile { get; init; }
     }
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
@@ -69,7 +75,7 @@ internal static partial class ServeCommand
             await context.Error.WriteLineAsync("localbatch: " + note).ConfigureAwait(false);
         }
 
-        if (settings.ApiKey is null && ServeStartup.Exposed(settings.Urls) is { Count: > 0 } exposed)
+        if (settings.ApiKey is null && settings.KeysFile is null && ServeStartup.Exposed(settings.Urls) is { Count: > 0 } exposed)
         {
             await context.Error.WriteLineAsync(ServeStartup.ExposedWithoutKeyWarning(exposed)).ConfigureAwait(false);
         }
@@ -85,6 +91,7 @@ internal static partial class ServeCommand
                     options.Gateways = [.. settings.Gateways];
                     options.StateDirectory = settings.StateDirectory;
                     options.ApiKey = settings.ApiKey;
+                    options.KeysFile = settings.KeysFile;
                     options.GatewayApiKey = settings.GatewayApiKey;
                     options.Retention = settings.Retention;
                     options.MaxUploadSize = settings.MaxUploadSize;
@@ -115,7 +122,8 @@ internal static partial class ServeCommand
 
         await using (server.ConfigureAwait(false))
         {
-            var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
+            var key = settings.KeysFile is not null ? $"clients need a key of {Path.GetFullPath(settings.KeysFile)}{(settings.ApiKey is null ? string.Empty : " or the API key")}"
+                : settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
                 $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, {(settings.Gateways.Count == 1 ? $"other routes go to {settings.Gateways[0]}" : "proxied generations go to the one with the most free slots, other routes to the first healthy one")}{(settings.BatchPriority == BatchPriority.Foreground ? ", batches take every slot (--batch-priority foreground)" : string.Empty)}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try

@@ -9,7 +9,8 @@ namespace LocalBatch.Cli.Output;
 /// <summary>
 /// <c>batches list</c> for a person: one line a batch under a header, in columns that fit 80 characters — the short id,
 /// the status (<c>interrupted</c> for an unfinished batch that no process runs), the lines done of all, the failed
-/// ones, when it was made, and its input file. On a terminal the status is coloured and the input is cut from the left
+/// ones, when it was made, and its input file (with its owner, the key that created it through <c>serve --keys</c>, when
+/// it has one). On a terminal the status is coloured and the input is cut from the left
 /// to the window's width; in a pipe the lines are plain, the input whole.
 /// </summary>
 internal static class BatchTable
@@ -35,7 +36,7 @@ internal static class BatchTable
         yield return Header();
         foreach (var row in rows)
         {
-            yield return Line(row, timeZone, $"{row.Status,-11}", InputOf(row.Job));
+            yield return Line(row, timeZone, $"{row.Status,-11}", InputCell(row.Job));
         }
     }
 
@@ -48,7 +49,7 @@ internal static class BatchTable
         foreach (var row in rows)
         {
             var status = $"[{Colour(row)}]{Markup.Escape(row.Status)}[/]{new string(' ', Math.Max(0, 11 - row.Status.Length))}";
-            yield return Line(row, timeZone, status, Markup.Escape(CutLeft(InputOf(row.Job), inputWidth)));
+            yield return Line(row, timeZone, status, Markup.Escape(CutLeft(InputCell(row.Job), inputWidth)));
         }
     }
 
@@ -67,6 +68,9 @@ internal static class BatchTable
         var shown = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? source : relative;
         return metadata.TryGetValue(FileRun.RetryKey, out var retry) ? $"{shown} (retry {retry})" : shown;
     }
+
+    /// <summary>The input, and the owner after it when the batch has one (kept in view when the cell is cut from the left).</summary>
+    private static string InputCell(BatchJob job) => job.Owner is { } owner ? $"{InputOf(job)} (owner {owner})" : InputOf(job);
 
     private static string Header() =>
         $"{"ID",-8}  {"STATUS",-11}  {"DONE",11}  {"FAILED",6}  {"CREATED",-16}  INPUT";

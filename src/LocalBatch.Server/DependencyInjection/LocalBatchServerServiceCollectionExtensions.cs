@@ -4,6 +4,7 @@ using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
 using LocalBatch.Server.Routing.Internal;
@@ -76,8 +77,12 @@ public static class LocalBatchServerServiceCollectionExtensions
             provider.GetService<TimeProvider>()));
         services.TryAddSingleton(static provider => new FileStore(
             provider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value.StateDirectory,
-            provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<FileStore>>()));
+        services.TryAddSingleton<ApiKeyRing>();
+        services.TryAddSingleton(static provider => new ServerMetrics(
+            provider.GetRequiredService<BatchJobManager>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<FileCatalog>();
         services.TryAddSingleton<MessageBatchCatalog>();
         services.TryAddSingleton<GatewayProxy>();

@@ -1,36 +1,29 @@
-using System.Security.Cryptography;
-using System.Text;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.MessageBatches.Internal;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
 
 namespace LocalBatch.Server.Internal;
 
 /// <summary>
-/// When <see cref="LocalBatchServerOptions.ApiKey"/> is set, lets a request through only with the key, on every route but
-/// <c>GET</c> or <c>HEAD /health</c> (exactly that path: any other method or spelling needs the key like every other route,
-/// since it reaches the gateway too): as <c>Authorization: Bearer KEY</c> (OpenAI's SDKs) or <c>x-api-key: KEY</c>
-/// (Anthropic's SDKs, and llama-server's own clients), on any route alike. The key is compared in constant time (its
-/// SHA-256 against the presented one's, so that neither content nor length leaks through timing), and never echoed.
+/// When the server takes keys (<see cref="LocalBatchServerOptions.ApiKey"/>, <see cref="LocalBatchServerOptions.KeysFile"/>),
+/// lets a request through only with one of them, on every route but <c>GET</c> or <c>HEAD /health</c> (exactly that path:
+/// any other method or spelling needs a key like every other route, since it reaches the gateway too): as
+/// <c>Authorization: Bearer KEY</c> (OpenAI's SDKs) or <c>x-api-key: KEY</c> (Anthropic's SDKs, and llama-server's own
+/// clients), on any route alike. Keys are compared in constant time (see <see cref="ApiKeySet"/>) and never echoed. The
+/// request's <see cref="Caller"/> (who owns what it creates, what it may see) is set as a feature for the endpoints.
 /// </summary>
-internal sealed class ApiKeyFilter : IEndpointFilter
+internal sealed class ApiKeyFilter(ApiKeyRing keys) : IEndpointFilter
 {
     private const string BearerPrefix = "Bearer ";
     private const string ApiKeyHeader = "x-api-key";
     private const string HealthPath = "/health";
 
-    private readonly byte[]? _keyHash;
-
-    public ApiKeyFilter(IOptions<LocalBatchServerOptions> options)
-    {
-        _keyHash = options.Value.ApiKey is { } key ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null;
-    }
-
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
-        if (_keyHash is null || IsOpenHealthCheck(request))
+        if (keys.IsOpen || IsOpenHealthCheck(request))
         {
+            context.HttpContext.Features.Set(Caller.Admin);
             return next(context);
         }
 
@@ -48,21 +41,16 @@ internal sealed class ApiKeyFilter : IEndpointFilter
         }
 
         // Both are looked at, whichever is given: a client may send one of each (a key and an auth token).
-        return Matches(bearer) | Matches(apiKey)
-            ? next(context)
-            : ValueTask.FromResult<object?>(Unauthorized(anthropic ? "invalid x-api-key" : "Incorrect API key provided."));
-    }
-
-    private bool Matches(string? presentedKey)
-    {
-        if (presentedKey is null)
+        var current = keys.Current;
+        var bearerCaller = current.Find(bearer);
+        var apiKeyCaller = current.Find(apiKey);
+        if ((bearerCaller ?? apiKeyCaller) is not { } caller)
         {
-            return false;
+            return ValueTask.FromResult<object?>(Unauthorized(anthropic ? "invalid x-api-key" : "Incorrect API key provided."));
         }
 
-        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey.Trim()), presented);
-        return CryptographicOperations.FixedTimeEquals(presented, _keyHash);
+        context.HttpContext.Features.Set(caller);
+        return next(context);
     }
 
     /// <summary>Whether a request is the one route open without a key: <c>GET</c> or <c>HEAD /health</c>, spelt so.</summary>

@@ -1,3 +1,4 @@
+using LocalBatch.Server.Keys.Internal;
 using Microsoft.Extensions.Options;
 
 namespace LocalBatch.Server.Internal;
@@ -30,6 +31,29 @@ internal sealed partial class LocalBatchServerOptionsValidator : IValidateOption
         if (options.GatewayApiKey is { } gatewayKey && string.IsNullOrWhiteSpace(gatewayKey))
         {
             builder.AddError("LocalBatchServerOptions.GatewayApiKey must not be empty or blank; leave it null for no key.");
+        }
+
+        if (options.KeysFile is { } keysFile)
+        {
+            if (string.IsNullOrWhiteSpace(keysFile))
+            {
+                builder.AddError("LocalBatchServerOptions.KeysFile must not be empty or blank; leave it null for no keys file.");
+            }
+            else if (!File.Exists(keysFile))
+            {
+                builder.AddError($"LocalBatchServerOptions.KeysFile: there is no keys file {Path.GetFullPath(keysFile)}; create it with 'localbatch serve keys add NAME --keys {keysFile}'.");
+            }
+            else
+            {
+                try
+                {
+                    ApiKeySet.Read(keysFile);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    builder.AddError("LocalBatchServerOptions.KeysFile: " + ex.Message);
+                }
+            }
         }
 
         return builder.Build();

@@ -43,4 +43,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "Retention: could not remove {Id}; it is tried again at the next sweep")]
     public static partial void RetentionFailed(ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "Keys reloaded from {Path}: {Count} keys")]
+    public static partial void KeysReloaded(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Error, Message = "The keys file {Path} changed but cannot be read ({Reason}); the keys loaded before stay in force")]
+    public static partial void KeysFileUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 123, Level = LogLevel.Information, Message = "Removed the partial upload {Path}, left by a process that stopped mid-upload")]
+    public static partial void AbandonedUploadRemoved(ILogger logger, string path);
 }

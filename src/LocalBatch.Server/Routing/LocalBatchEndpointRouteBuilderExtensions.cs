@@ -2,6 +2,7 @@ using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.MessageBatches.Internal;
 using LocalBatch.Server.Proxy.Internal;
 using LocalBatch.Server.Routing.Internal;
@@ -38,6 +39,8 @@ public static class LocalBatchEndpointRouteBuilderExtensions
         }
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<LocalBatchServerOptions>>().Value;
+        _ = endpoints.ServiceProvider.GetRequiredService<ApiKeyRing>(); // the keys as they are now: a later change is a reload
+        _ = endpoints.ServiceProvider.GetRequiredService<ServerMetrics>(); // its gauges exist from the start
 
         var api = endpoints.MapGroup(string.Empty);
         api.AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<ApiErrorFilter>();

@@ -39,4 +39,12 @@ public sealed record BatchCreateOptions
     /// </summary>
     /// <value>The default is <see langword="null"/>: <see cref="BatchJobManagerOptions.MaxLinesPerBatch"/>.</value>
     public int? MaxRequests { get; init; }
+
+    /// <summary>
+    /// Gets who the batch belongs to, such as the name of the API key that created it through <c>localbatch serve</c>;
+    /// kept with the batch's state (it survives restarts) and shown as <see cref="BatchJob.Owner"/>. 1 to 64 characters,
+    /// none of them a control character.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the batch belongs to nobody in particular.</value>
+    public string? Owner { get; init; }
 }

@@ -116,6 +116,15 @@ public sealed record BatchJob
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BatchWaiting? Waiting { get; init; }
 
+    /// <summary>
+    /// Gets who the batch belongs to (<see cref="BatchCreateOptions.Owner"/>), such as the name of the key that created it
+    /// through <c>localbatch serve</c>. Not one of OpenAI's fields: written only when there is an owner.
+    /// </summary>
+    /// <value>The owner, or <see langword="null"/> when the batch was created without one.</value>
+    [JsonPropertyName("owner")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Owner { get; init; }
+
     /// <summary>Gets a value indicating whether the batch has reached an end state (completed, failed, expired or cancelled).</summary>
     [JsonIgnore]
     public bool IsTerminal => Status is BatchStatus.Completed or BatchStatus.Failed or BatchStatus.Expired or BatchStatus.Cancelled;

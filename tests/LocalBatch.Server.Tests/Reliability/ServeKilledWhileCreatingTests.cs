@@ -47,6 +47,7 @@ public sealed class ServeKilledWhileCreatingTests(ITestOutputHelper output)
         {
             using var http = serve.CreateClient();
             Assert.Empty((await JsonAsync(await http.GetAsync("v1/files"))).GetProperty("data").EnumerateArray());
+            Assert.Empty(Directory.GetFiles(Path.Combine(env.StoreDirectory, "files"), "*.tmp")); // the partial upload is gone at start-up
             OpenAIFile file = await Sdk(serve).GetOpenAIFileClient().UploadFileAsync(new MemoryStream(input), "big.jsonl", FileUploadPurpose.Batch);
             fileId = file.Id;
         }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LocalBatch.Batches;
 using LocalBatch.Testing;
 using Microsoft.Extensions.Options;
@@ -301,6 +302,39 @@ public sealed class BatchJobManagerTests
 
         await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { CompletionWindow = "1h" }));
         await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { Metadata = tooMany }));
+        Assert.Equal(0, env.Gateway.Counters.TotalRequests);
+    }
+
+    [Fact]
+    public async Task CreateAsync_WithOwner_KeepsItThroughARestartAndWritesItOnlyWhenSet()
+    {
+        await using var env = await StartAsync();
+        string owned, unowned;
+        await using (var first = env.CreateManager())
+        {
+            owned = (await first.WaitAsync((await first.CreateAsync(ToStream(ChatLines(2)), options: new BatchCreateOptions { Owner = "ana" })).Id)).Id;
+            unowned = (await first.WaitAsync((await first.CreateAsync(ToStream(ChatLines(1)))).Id)).Id;
+        }
+
+        await using var second = env.CreateManager();
+        var job = await second.RetrieveAsync(owned);
+
+        Assert.Equal("ana", job.Owner);
+        Assert.Equal("ana", JsonSerializer.SerializeToElement(job, BatchJsonContext.Default.BatchJob).GetProperty("owner").GetString());
+        Assert.Null((await second.RetrieveAsync(unowned)).Owner);
+        Assert.False(JsonSerializer.SerializeToElement(await second.RetrieveAsync(unowned), BatchJsonContext.Default.BatchJob).TryGetProperty("owner", out _));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a\nb")]
+    public async Task CreateAsync_InvalidOwner_ThrowsArgumentException(string owner)
+    {
+        await using var env = await StartAsync();
+        await using var manager = env.CreateManager();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { Owner = owner.Replace("\\n", "\n", StringComparison.Ordinal) }));
+        await Assert.ThrowsAsync<ArgumentException>(() => manager.CreateAsync(ToStream(ChatLines(1)), options: new BatchCreateOptions { Owner = new string('x', 65) }));
         Assert.Equal(0, env.Gateway.Counters.TotalRequests);
     }
 }

@@ -10,6 +10,24 @@ namespace LocalBatch.Tests.Cli;
 public sealed class LocalBatchCliBatchesTests
 {
     [Fact]
+    public async Task Batches_ListAndGet_ShowTheOwnerOfABatchThatHasOne()
+    {
+        await using var env = await StartAsync();
+        string id;
+        await using (var manager = new LocalBatch.Batches.BatchJobManager(env.Processor, new LocalBatch.Batches.BatchJobManagerOptions { StoreDirectory = StateDir(env) }))
+        {
+            id = (await manager.WaitAsync((await manager.CreateAsync(ToStream(ChatLines(1)), options: new LocalBatch.Batches.BatchCreateOptions { Owner = "ana" })).Id)).Id;
+        }
+
+        var list = await RunCliAsync("batches", "list", "--state-dir", StateDir(env));
+        var get = await RunCliAsync("batches", "get", id, "--state-dir", StateDir(env));
+
+        Assert.Contains("(owner ana)", list.Output, StringComparison.Ordinal);
+        using var batch = JsonDocument.Parse(get.Output);
+        Assert.Equal("ana", batch.RootElement.GetProperty("owner").GetString());
+    }
+
+    [Fact]
     public async Task Batches_ListGetResults_ShowTheStore()
     {
         await using var env = await StartAsync();

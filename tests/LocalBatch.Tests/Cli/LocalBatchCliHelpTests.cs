@@ -11,7 +11,8 @@ public sealed class LocalBatchCliHelpTests
     [InlineData("localbatch [command] [options]", "--help")]
     [InlineData("localbatch run <input> [options]", "run", "--help")]
     [InlineData("localbatch batches list [options]", "batches", "list", "--help")]
-    [InlineData("localbatch serve [options]", "serve", "--help")]
+    [InlineData("localbatch serve [command] [options]", "serve", "--help")]
+    [InlineData("localbatch serve keys add <name> [options]", "serve", "keys", "add", "--help")]
     public async Task Help_UsageLine_NamesTheCommandUsersType(string usage, params string[] args)
     {
         var help = await RunCliAsync(args);

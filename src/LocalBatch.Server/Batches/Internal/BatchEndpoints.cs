@@ -1,6 +1,7 @@
 using LocalBatch.Batches;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.Routing.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
@@ -31,14 +32,16 @@ internal static class BatchEndpoints
     /// </summary>
     private static async Task<IResult> CreateAsync(HttpContext context, BatchJobManager batches, FileCatalog files, BatchSupervisor supervisor, IHostApplicationLifetime lifetime)
     {
+        var caller = Caller.Of(context);
         var request = await CreateBatchRequest.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var input = (FileIds.IsUpload(request.InputFileId) ? await files.FindAsync(request.InputFileId, context.RequestAborted).ConfigureAwait(false) : null)
+        var input = (FileIds.IsUpload(request.InputFileId) ? await files.FindAsync(request.InputFileId, caller, context.RequestAborted).ConfigureAwait(false) : null)
             ?? throw ApiError.NotFound($"No such File object: {request.InputFileId}", "input_file_id").ToException();
         if (input.Object.Purpose != BatchPurpose)
         {
             throw ApiError.BadRequest($"The input file {input.Object.Id} has purpose '{input.Object.Purpose}'; a batch's input file must be uploaded with purpose 'batch'.", "input_file_id").ToException();
         }
 
+        await KeyLimits.EnsureMayStartBatchAsync(caller, batches, context.RequestAborted).ConfigureAwait(false);
         BatchJob job;
         try
         {
@@ -46,7 +49,7 @@ internal static class BatchEndpoints
             job = await batches.CreateFromFileAsync(
                 input.ContentPath,
                 request.Endpoint,
-                new BatchCreateOptions { InputFileId = input.Object.Id, CompletionWindow = request.CompletionWindow, Metadata = request.Metadata },
+                new BatchCreateOptions { InputFileId = input.Object.Id, CompletionWindow = request.CompletionWindow, Metadata = request.Metadata, Owner = caller.Owner },
                 lifetime.ApplicationStopping).ConfigureAwait(false);
         }
         catch (ArgumentException ex) when (ex.ParamName is "endpoint" or "options")
@@ -68,19 +71,35 @@ internal static class BatchEndpoints
             supervisor.Watch(job.Id);
         }
 
-        return Results.Json(job, BatchJsonContext.Default.BatchJob);
+        return Results.Json(caller.Show(job), BatchJsonContext.Default.BatchJob);
     }
 
+    /// <summary>A page of the batches the caller may see, newest first, after a batch (or from the newest).</summary>
     private static async Task<IResult> ListAsync(HttpContext context, BatchJobManager batches)
     {
+        var caller = Caller.Of(context);
         var query = context.Request.Query;
         var limit = QueryValues.Int(query, "limit", 20, 1, 100);
-        var page = await batches.ListAsync(QueryValues.String(query, "after"), limit, context.RequestAborted).ConfigureAwait(false);
-        return Results.Json(page, BatchJsonContext.Default.BatchPage);
+        var after = QueryValues.String(query, "after");
+        var seen = new List<BatchJob>();
+        await foreach (var job in batches.ListAllAsync(context.RequestAborted).ConfigureAwait(false))
+        {
+            if (caller.Sees(job.Owner))
+            {
+                seen.Add(caller.Show(job));
+            }
+        }
+
+        var start = after is null ? 0 : seen.FindIndex(job => job.Id == after) is var position and >= 0 ? position + 1 : seen.Count;
+        var page = seen.GetRange(start, Math.Min(limit, seen.Count - start));
+        return Results.Json(new BatchPage(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < seen.Count), BatchJsonContext.Default.BatchPage);
     }
 
-    private static async Task<IResult> GetAsync(string batchId, HttpContext context, BatchJobManager batches) =>
-        Results.Json(await RetrieveAsync(batches, batchId, context.RequestAborted).ConfigureAwait(false), BatchJsonContext.Default.BatchJob);
+    private static async Task<IResult> GetAsync(string batchId, HttpContext context, BatchJobManager batches)
+    {
+        var caller = Caller.Of(context);
+        return Results.Json(caller.Show(await RetrieveAsync(batches, batchId, caller, context.RequestAborted).ConfigureAwait(false)), BatchJsonContext.Default.BatchJob);
+    }
 
     /// <summary>
     /// Cancels an unfinished batch (200, <c>cancelling</c> or already <c>cancelled</c>); a batch that has ended cannot
@@ -88,18 +107,19 @@ internal static class BatchEndpoints
     /// </summary>
     private static async Task<IResult> CancelAsync(string batchId, HttpContext context, BatchJobManager batches, BatchSupervisor supervisor)
     {
-        var job = await RetrieveAsync(batches, batchId, context.RequestAborted).ConfigureAwait(false);
+        var caller = Caller.Of(context);
+        var job = await RetrieveAsync(batches, batchId, caller, context.RequestAborted).ConfigureAwait(false);
         if (!job.IsTerminal)
         {
             try
             {
                 job = await batches.CancelAsync(batchId, context.RequestAborted).ConfigureAwait(false);
                 supervisor.Watch(batchId);
-                return Results.Json(job, BatchJsonContext.Default.BatchJob);
+                return Results.Json(caller.Show(job), BatchJsonContext.Default.BatchJob);
             }
             catch (InvalidOperationException)
             {
-                job = await RetrieveAsync(batches, batchId, context.RequestAborted).ConfigureAwait(false); // it ended meanwhile
+                job = await RetrieveAsync(batches, batchId, caller, context.RequestAborted).ConfigureAwait(false); // it ended meanwhile
             }
         }
 
@@ -109,16 +129,20 @@ internal static class BatchEndpoints
     /// <summary>The batch's output file as written so far (whole lines), streamed; empty while it has none.</summary>
     private static async Task<IResult> GetResultsAsync(string batchId, HttpContext context, BatchJobManager batches)
     {
-        var job = await RetrieveAsync(batches, batchId, context.RequestAborted).ConfigureAwait(false);
+        var job = await RetrieveAsync(batches, batchId, Caller.Of(context), context.RequestAborted).ConfigureAwait(false);
         return new JsonlFileResult(batches.GetFilePath(job.Id, BatchFileKind.Output));
     }
 
-    /// <summary>The batch: 400 for an id this server never gives (a path, an encoded <c>../</c>), 404 for an unknown one.</summary>
-    private static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The batch: 400 for an id this server never gives (a path, an encoded <c>../</c>), 404 for an unknown one and for
+    /// another key's (the same answer, so that ids cannot be probed).
+    /// </summary>
+    private static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, Caller caller, CancellationToken cancellationToken)
     {
         try
         {
-            return await batches.RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+            var job = await batches.RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
+            return caller.Sees(job.Owner) ? job : throw new KeyNotFoundException();
         }
         catch (ArgumentException)
         {

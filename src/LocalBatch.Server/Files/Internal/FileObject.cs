@@ -30,6 +30,14 @@ internal sealed record FileObject(
     [JsonPropertyName("expires_at")]
     public long? ExpiresAt { get; init; }
 
+    /// <summary>
+    /// Gets the name of the key that uploaded the file (a batch's result files: its batch's owner). Kept in the store;
+    /// shown only to admin keys, as an extra field OpenAI's SDKs ignore.
+    /// </summary>
+    [JsonPropertyName("owner")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Owner { get; init; }
+
     /// <summary>Gets OpenAI's deprecated status details, always <see langword="null"/>.</summary>
     [JsonPropertyName("status_details")]
     public string? StatusDetails { get; init; }

@@ -17,16 +17,15 @@ internal sealed class FileStore
     private const string ContentExtension = ".data";
     private const string UploadPrefix = "upload-";
     private const string TemporaryExtension = ".tmp";
-    private static readonly TimeSpan s_abandonedUploadAge = TimeSpan.FromHours(1);
 
     private readonly ILogger _logger;
 
-    public FileStore(string stateDirectory, TimeProvider time, ILogger<FileStore> logger)
+    public FileStore(string stateDirectory, ILogger<FileStore> logger)
     {
         _logger = logger;
         Root = Path.GetFullPath(Path.Combine(stateDirectory, FolderName));
         Directory.CreateDirectory(Root);
-        RemoveAbandonedUploads(time.GetUtcNow());
+        RemoveAbandonedUploads();
     }
 
     public string Root { get; }
@@ -114,21 +113,34 @@ internal sealed class FileStore
         ? Path.Combine(Root, id + extension)
         : throw new ArgumentException($"'{id}' is not the id of an uploaded file.", nameof(id));
 
-    /// <summary>Removes what uploads cut short by a crash left behind (an upload in progress is far younger).</summary>
-    private void RemoveAbandonedUploads(DateTimeOffset now)
+    /// <summary>
+    /// Removes what uploads cut short by a crash or a kill left behind: every temporary file of the folder that no live
+    /// process holds open. A process writes its temporary files with <see cref="FileShare.None"/>, an exclusive lock on
+    /// every system .NET runs on (<c>flock</c> on Unix) that the kernel releases when the process ends, however it ends;
+    /// so the uploads in progress of another server sharing this store are left alone, and whatever is left is a
+    /// leftover. Each is opened with that lock and deleted as it is closed, so that none is taken from a writer that opens
+    /// it meanwhile.
+    /// </summary>
+    /// <remarks>
+    /// An upload is not locked for the moment between its last write and its rename into place; a second server
+    /// starting at that very moment would remove it, and that upload would fail with a 500 (it was never listed).
+    /// </remarks>
+    private void RemoveAbandonedUploads()
     {
         foreach (var path in Directory.EnumerateFiles(Root, "*" + TemporaryExtension))
         {
             try
             {
-                if (now - File.GetLastWriteTimeUtc(path) > s_abandonedUploadAge)
-                {
-                    File.Delete(path);
-                }
+                new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose).Dispose();
+                Log.AbandonedUploadRemoved(_logger, path);
             }
             catch (IOException)
             {
-                // Still open, or gone meanwhile: looked at again at the next start.
+                // Held by a live process (its upload is under way), or gone meanwhile.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not this process's to remove.
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using LocalBatch.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -25,8 +26,12 @@ internal static class MultipartUpload
     private const int MaxFieldBytes = 1024;
     private const int MaxFileNameLength = 255;
 
-    /// <exception cref="ApiErrorException">The body is not a valid upload (400), or the file is too large (413).</exception>
-    public static async Task<FileObject> ReceiveAsync(HttpRequest request, FileStore store, long maxFileBytes, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Receives an upload owned by <paramref name="caller"/>, who stores <paramref name="storedBytes"/> already.</summary>
+    /// <exception cref="ApiErrorException">
+    /// The body is not a valid upload (400), the file would take the caller past its key's storage limit (400), or the
+    /// file is too large (413).
+    /// </exception>
+    public static async Task<FileObject> ReceiveAsync(HttpRequest request, FileStore store, long maxFileBytes, Caller caller, long storedBytes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var boundary = ReadBoundary(request.ContentType);
         var limit = maxFileBytes + FramingAllowance;
@@ -103,7 +108,8 @@ internal static class MultipartUpload
                 throw ApiError.MissingParameter("file").ToException();
             }
 
-            var file = new FileObject(FileIds.NewUpload(now), bytes, now.ToUnixTimeSeconds(), fileName!, purpose);
+            KeyLimits.EnsureMayStore(caller, storedBytes, bytes);
+            var file = new FileObject(FileIds.NewUpload(now), bytes, now.ToUnixTimeSeconds(), fileName!, purpose) { Owner = caller.Owner };
             await store.CommitAsync(uploadPath, file, cancellationToken).ConfigureAwait(false);
             committed = true;
             return file;

@@ -32,4 +32,9 @@ internal sealed record MessageBatch(
     /// <summary>Gets when the batch was archived: never here (always <see langword="null"/>).</summary>
     [JsonPropertyName("archived_at")]
     public string? ArchivedAt => null;
+
+    /// <summary>Gets the name of the key that created the batch: shown only to admin keys, as an extra field SDKs ignore.</summary>
+    [JsonPropertyName("owner")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Owner { get; init; }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using LocalBatch.Batches;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using Microsoft.AspNetCore.Http;
 
 namespace LocalBatch.Server.MessageBatches.Internal;
@@ -18,15 +19,15 @@ internal sealed class MessageBatchCatalog(BatchJobManager batches)
     private readonly ConcurrentDictionary<string, MessageBatchRequestCounts> _endedCounts = new(StringComparer.Ordinal);
 
     /// <summary>The message batch with this id.</summary>
-    /// <exception cref="ApiErrorException">404: no such message batch (or an id that is not one).</exception>
-    public async Task<BatchJob> FindAsync(string messageBatchId, CancellationToken cancellationToken)
+    /// <exception cref="ApiErrorException">404: no such message batch that <paramref name="caller"/> may see (or an id that is not one).</exception>
+    public async Task<BatchJob> FindAsync(string messageBatchId, Caller caller, CancellationToken cancellationToken)
     {
         if (MessageBatchIds.ToBatchId(messageBatchId) is { } batchId)
         {
             try
             {
                 var job = await batches.RetrieveAsync(batchId, cancellationToken).ConfigureAwait(false);
-                if (job.Endpoint == MessageBatchEndpoints.GatewayPath)
+                if (job.Endpoint == MessageBatchEndpoints.GatewayPath && caller.Sees(job.Owner))
                 {
                     return job;
                 }
@@ -40,13 +41,13 @@ internal sealed class MessageBatchCatalog(BatchJobManager batches)
         throw ApiError.NotFound($"No message batch found with id '{messageBatchId}'.").ToException();
     }
 
-    /// <summary>A page of message batches, newest first, before or after a batch (or from the newest).</summary>
-    public async Task<MessageBatchList> ListAsync(string? beforeId, string? afterId, int limit, HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>A page of the message batches <paramref name="caller"/> may see, newest first, before or after a batch (or from the newest).</summary>
+    public async Task<MessageBatchList> ListAsync(string? beforeId, string? afterId, int limit, Caller caller, HttpRequest request, CancellationToken cancellationToken)
     {
         var all = new List<BatchJob>();
         await foreach (var job in batches.ListAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (job.Endpoint == MessageBatchEndpoints.GatewayPath)
+            if (job.Endpoint == MessageBatchEndpoints.GatewayPath && caller.Sees(job.Owner))
             {
                 all.Add(job);
             }
@@ -77,14 +78,17 @@ internal sealed class MessageBatchCatalog(BatchJobManager batches)
         var page = new List<MessageBatch>(end - start);
         for (var i = start; i < end; i++)
         {
-            page.Add(await ToObjectAsync(all[i], request, cancellationToken).ConfigureAwait(false));
+            page.Add(await ToObjectAsync(all[i], caller, request, cancellationToken).ConfigureAwait(false));
         }
 
         return new MessageBatchList(page, hasMore, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id);
     }
 
-    /// <summary>The batch as Anthropic's object; its <c>results_url</c> on this server, as the request reached it.</summary>
-    public async Task<MessageBatch> ToObjectAsync(BatchJob job, HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The batch as Anthropic's object, as <paramref name="caller"/> may see it (its owner only to an admin); its
+    /// <c>results_url</c> on this server, as the request reached it.
+    /// </summary>
+    public async Task<MessageBatch> ToObjectAsync(BatchJob job, Caller caller, HttpRequest request, CancellationToken cancellationToken)
     {
         var id = MessageBatchIds.FromBatchId(job.Id);
         var ended = job.IsTerminal;
@@ -101,7 +105,10 @@ internal sealed class MessageBatchCatalog(BatchJobManager batches)
             Rfc3339(job.CreatedAt),
             job.ExpiresAt is { } expires ? Rfc3339(expires) : null,
             job.CancellingAt is { } cancelling ? Rfc3339(cancelling) : null,
-            ended ? $"{request.Scheme}://{request.Host}{request.PathBase}{MessageBatchEndpoints.Path}/{id}/results" : null);
+            ended ? $"{request.Scheme}://{request.Host}{request.PathBase}{MessageBatchEndpoints.Path}/{id}/results" : null)
+        {
+            Owner = caller.Show(job).Owner,
+        };
     }
 
     /// <summary>Forgets what was kept of a deleted batch.</summary>

@@ -2,6 +2,7 @@ using LocalBatch.Batches;
 using LocalBatch.Server.Batches.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
+using LocalBatch.Server.Keys.Internal;
 using LocalBatch.Server.Routing.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -45,6 +46,7 @@ internal static class MessageBatchEndpoints
         HttpContext context, BatchJobManager batches, FileStore files, MessageBatchCatalog catalog, BatchSupervisor supervisor, IHostApplicationLifetime lifetime)
     {
         var request = context.Request;
+        var caller = Caller.Of(context);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
             bodyLimit.MaxRequestBodySize = MessageBatchRequestReader.MaxBodyBytes + OversizedBody.DrainAllowance;
@@ -75,6 +77,7 @@ internal static class MessageBatchEndpoints
                 }
             }
 
+            await KeyLimits.EnsureMayStartBatchAsync(caller, batches, context.RequestAborted).ConfigureAwait(false);
             BatchJob job;
             try
             {
@@ -82,7 +85,7 @@ internal static class MessageBatchEndpoints
                 job = await batches.CreateFromFileAsync(
                     inputPath,
                     GatewayPath,
-                    new BatchCreateOptions { MaxRequests = MessageBatchRequestReader.MaxRequests },
+                    new BatchCreateOptions { MaxRequests = MessageBatchRequestReader.MaxRequests, Owner = caller.Owner },
                     lifetime.ApplicationStopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
@@ -99,7 +102,7 @@ internal static class MessageBatchEndpoints
             }
 
             supervisor.Watch(job.Id);
-            return Json(await catalog.ToObjectAsync(job, request, context.RequestAborted).ConfigureAwait(false));
+            return Json(await catalog.ToObjectAsync(job, caller, request, context.RequestAborted).ConfigureAwait(false));
         }
         finally
         {
@@ -118,27 +121,29 @@ internal static class MessageBatchEndpoints
             throw ApiError.BadRequest("Give before_id or after_id, not both.").ToException();
         }
 
-        var page = await catalog.ListAsync(beforeId, afterId, limit, context.Request, context.RequestAborted).ConfigureAwait(false);
+        var page = await catalog.ListAsync(beforeId, afterId, limit, Caller.Of(context), context.Request, context.RequestAborted).ConfigureAwait(false);
         return Results.Json(page, ServerJsonContext.Default.MessageBatchList);
     }
 
     private static async Task<IResult> GetAsync(string messageBatchId, HttpContext context, MessageBatchCatalog catalog)
     {
-        var job = await catalog.FindAsync(messageBatchId, context.RequestAborted).ConfigureAwait(false);
-        return Json(await catalog.ToObjectAsync(job, context.Request, context.RequestAborted).ConfigureAwait(false));
+        var caller = Caller.Of(context);
+        var job = await catalog.FindAsync(messageBatchId, caller, context.RequestAborted).ConfigureAwait(false);
+        return Json(await catalog.ToObjectAsync(job, caller, context.Request, context.RequestAborted).ConfigureAwait(false));
     }
 
     /// <summary>Cancels a batch that has not ended (200, <c>canceling</c>, or <c>ended</c> when it ended meanwhile); an ended one is a 400.</summary>
     private static async Task<IResult> CancelAsync(string messageBatchId, HttpContext context, BatchJobManager batches, MessageBatchCatalog catalog, BatchSupervisor supervisor)
     {
-        var job = await catalog.FindAsync(messageBatchId, context.RequestAborted).ConfigureAwait(false);
+        var caller = Caller.Of(context);
+        var job = await catalog.FindAsync(messageBatchId, caller, context.RequestAborted).ConfigureAwait(false);
         if (!job.IsTerminal)
         {
             try
             {
                 job = await batches.CancelAsync(job.Id, context.RequestAborted).ConfigureAwait(false);
                 supervisor.Watch(job.Id);
-                return Json(await catalog.ToObjectAsync(job, context.Request, context.RequestAborted).ConfigureAwait(false));
+                return Json(await catalog.ToObjectAsync(job, caller, context.Request, context.RequestAborted).ConfigureAwait(false));
             }
             catch (InvalidOperationException)
             {
@@ -152,7 +157,8 @@ internal static class MessageBatchEndpoints
     /// <summary>Deletes a batch that has ended, with its results; one still processing is a 400 (cancel it first).</summary>
     private static async Task<IResult> DeleteAsync(string messageBatchId, HttpContext context, BatchJobManager batches, MessageBatchCatalog catalog)
     {
-        var job = await catalog.FindAsync(messageBatchId, context.RequestAborted).ConfigureAwait(false);
+        var caller = Caller.Of(context);
+        var job = await catalog.FindAsync(messageBatchId, caller, context.RequestAborted).ConfigureAwait(false);
         try
         {
             await batches.DeleteAsync(job.Id, context.RequestAborted).ConfigureAwait(false);
@@ -169,7 +175,8 @@ internal static class MessageBatchEndpoints
     /// <summary>The results, JSONL, once the batch has ended (its <c>results_url</c>); before that a 400.</summary>
     private static async Task<IResult> GetResultsAsync(string messageBatchId, HttpContext context, BatchJobManager batches, MessageBatchCatalog catalog)
     {
-        var job = await catalog.FindAsync(messageBatchId, context.RequestAborted).ConfigureAwait(false);
+        var caller = Caller.Of(context);
+        var job = await catalog.FindAsync(messageBatchId, caller, context.RequestAborted).ConfigureAwait(false);
         return job.IsTerminal
             ? new MessageBatchResults(batches, job.Id)
             : throw ApiError.BadRequest($"Message batch '{messageBatchId}' is still processing; its results are available once its processing_status is 'ended'.").ToException();

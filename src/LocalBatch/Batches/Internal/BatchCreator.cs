@@ -11,6 +11,7 @@ namespace LocalBatch.Batches.Internal;
 internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions options, TimeProvider time)
 {
     private const int MaxMetadataPairs = 16;
+    private const int MaxOwnerLength = 64;
 
     /// <summary>
     /// Creates the batch from <paramref name="input"/>. A valid input gives an <c>in_progress</c> batch whose run lock
@@ -45,6 +46,7 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
                 CreatedAt = now.ToUnixTimeSeconds(),
                 ExpiresAt = options.CompletionWindowDuration == Timeout.InfiniteTimeSpan ? null : (now + options.CompletionWindowDuration).ToUnixTimeSeconds(),
                 Metadata = create.Metadata is null ? null : new Dictionary<string, string>(create.Metadata, StringComparer.Ordinal),
+                Owner = create.Owner,
             };
             await store.WriteStateAsync(job, CancellationToken.None).ConfigureAwait(false);
 
@@ -156,6 +158,11 @@ internal sealed class BatchCreator(BatchStore store, BatchJobManagerOptions opti
             {
                 throw new ArgumentException($"'{source}' in ReuseAnswersFrom is not a batch id (batch_ followed by letters and digits).", nameof(options));
             }
+        }
+
+        if (options.Owner is { } owner && (owner.Length is 0 or > MaxOwnerLength || owner.Any(char.IsControl)))
+        {
+            throw new ArgumentException($"The owner must have 1 to {MaxOwnerLength} characters and no control characters.", nameof(options));
         }
 
         if (options.Metadata is { } metadata)

@@ -1,3 +1,4 @@
+using LocalBatch.Gateway.Internal;
 using LocalBatch.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -173,6 +174,8 @@ internal sealed partial class BatchRunner : IAsyncDisposable
     /// </summary>
     private async Task SendUnansweredAsync(BatchResultFiles files)
     {
+        // The batch's requests take turns at the admission point as one group of its owner's (a key's name in serve).
+        TurnGroup.Enter(new TurnGroup(Current.Owner ?? string.Empty));
         var lastSave = _time.GetTimestamp();
         var outcomes = await OutcomesAsync(files).ConfigureAwait(false);
         await foreach (var (request, result) in outcomes.ConfigureAwait(false))
