@@ -31,6 +31,7 @@ internal sealed class ApiKeyFilter : IEndpointFilter
         var request = context.HttpContext.Request;
         if (_keyHash is null || IsOpenHealthCheck(request))
         {
+            ApiCaller.Set(context.HttpContext, ApiCaller.Anyone);
             return next(context);
         }
 
@@ -48,21 +49,35 @@ internal sealed class ApiKeyFilter : IEndpointFilter
         }
 
         // Both are looked at, whichever is given: a client may send one of each (a key and an auth token).
-        return Matches(bearer) | Matches(apiKey)
-            ? next(context)
-            : ValueTask.FromResult<object?>(Unauthorized(anthropic ? "invalid x-api-key" : "Incorrect API key provided."));
+        var (byBearer, byApiKey) = (Identify(bearer), Identify(apiKey));
+        if ((byBearer ?? byApiKey) is not { } caller)
+        {
+            return ValueTask.FromResult<object?>(Unauthorized(anthropic ? "invalid x-api-key" : "Incorrect API key provided."));
+        }
+
+        ApiCaller.Set(context.HttpContext, caller);
+        return next(context);
     }
 
-    private bool Matches(string? presentedKey)
+    /// <summary>
+    /// Gets a value indicating whether requests need a key: with none set, every request is <see cref="ApiCaller.Anyone"/>'s.
+    /// </summary>
+    public bool RequiresKey => _keyHash is not null;
+
+    /// <summary>
+    /// Which caller a presented key belongs to: the one decision of identity, which the dashboard's login asks too.
+    /// </summary>
+    /// <returns>The caller, or <see langword="null"/> when the key is nobody's (or none is needed: see <see cref="RequiresKey"/>).</returns>
+    public ApiCaller? Identify(string? presentedKey)
     {
-        if (presentedKey is null)
+        if (presentedKey is null || _keyHash is null)
         {
-            return false;
+            return null;
         }
 
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey.Trim()), presented);
-        return CryptographicOperations.FixedTimeEquals(presented, _keyHash);
+        return CryptographicOperations.FixedTimeEquals(presented, _keyHash) ? ApiCaller.KeyHolder : null;
     }
 
     /// <summary>Whether a request is the one route open without a key: <c>GET</c> or <c>HEAD /health</c>, spelt so.</summary>

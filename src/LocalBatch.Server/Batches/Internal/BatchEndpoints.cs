@@ -71,12 +71,15 @@ internal static class BatchEndpoints
         return Results.Json(job, BatchJsonContext.Default.BatchJob);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, BatchJobManager batches)
+    private static async Task<IResult> ListAsync(HttpContext context, BatchJobManager batches) =>
+        Results.Json(await ListPageAsync(context, batches).ConfigureAwait(false), BatchJsonContext.Default.BatchPage);
+
+    /// <summary>The page of batches a list request asks for (<c>after</c>, <c>limit</c>), newest first: the API's list and the dashboard's.</summary>
+    internal static async Task<BatchPage> ListPageAsync(HttpContext context, BatchJobManager batches)
     {
         var query = context.Request.Query;
         var limit = QueryValues.Int(query, "limit", 20, 1, 100);
-        var page = await batches.ListAsync(QueryValues.String(query, "after"), limit, context.RequestAborted).ConfigureAwait(false);
-        return Results.Json(page, BatchJsonContext.Default.BatchPage);
+        return await batches.ListAsync(QueryValues.String(query, "after"), limit, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task<IResult> GetAsync(string batchId, HttpContext context, BatchJobManager batches) =>
@@ -86,7 +89,7 @@ internal static class BatchEndpoints
     /// Cancels an unfinished batch (200, <c>cancelling</c> or already <c>cancelled</c>); a batch that has ended cannot
     /// be cancelled: 409, as OpenAI answers.
     /// </summary>
-    private static async Task<IResult> CancelAsync(string batchId, HttpContext context, BatchJobManager batches, BatchSupervisor supervisor)
+    internal static async Task<IResult> CancelAsync(string batchId, HttpContext context, BatchJobManager batches, BatchSupervisor supervisor)
     {
         var job = await RetrieveAsync(batches, batchId, context.RequestAborted).ConfigureAwait(false);
         if (!job.IsTerminal)
@@ -114,7 +117,7 @@ internal static class BatchEndpoints
     }
 
     /// <summary>The batch: 400 for an id this server never gives (a path, an encoded <c>../</c>), 404 for an unknown one.</summary>
-    private static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, CancellationToken cancellationToken)
+    internal static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, CancellationToken cancellationToken)
     {
         try
         {
