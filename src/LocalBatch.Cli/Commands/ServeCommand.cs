@@ -27,11 +27,12 @@ internal static partial class ServeCommand
         var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
         var retention = new Option<string?>("--retention") { Description = "How long finished batches and uploaded files are kept, such as 7d or 12h (default: until deleted)." };
         var maxUploadSize = new Option<string>("--max-upload-size") { Description = "The largest file an upload may have, such as 200MB or 1GB (KB, MB, GB: powers of 1024).", DefaultValueFactory = _ => "200MB" };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the batch dashboard at /ui (served by default, behind a login with the --api-key)." };
         var stateDir = CommonOptions.StateDirectory();
 
         var command = new Command("serve", "Serve OpenAI's Files and Batch API (/v1/files, /v1/batches) over HTTP, proxying every other route to the gateway.")
         {
-            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize,
+            gateway, urls, stateDir, apiKey, gatewayApiKey, retention, maxUploadSize, noUi,
         };
 
         command.SetAction((parsed, cancellationToken) => ServeAsync(
@@ -46,6 +47,7 @@ internal static partial class ServeCommand
                 ParseSize(parsed.GetValue(maxUploadSize)!))
             {
                 Notes = gatewayNotes,
+                Dashboard = !parsed.GetValue(noUi),
             },
             cancellationToken));
         return command;
@@ -55,6 +57,9 @@ internal static partial class ServeCommand
     {
         /// <summary>Gets what was made of the --gateway values (a trailing /v1 left out).</summary>
         public IReadOnlyList<string> Notes { get; init; } = [];
+
+        /// <summary>Gets a value indicating whether the dashboard is served at /ui (not with --no-ui).</summary>
+        public bool Dashboard { get; init; } = true;
     }
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
@@ -83,6 +88,7 @@ internal static partial class ServeCommand
                     options.GatewayApiKey = settings.GatewayApiKey;
                     options.Retention = settings.Retention;
                     options.MaxUploadSize = settings.MaxUploadSize;
+                    options.ServeDashboard = settings.Dashboard;
                 },
                 settings.Urls,
                 host =>
@@ -111,7 +117,7 @@ internal static partial class ServeCommand
         {
             var key = settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
-                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, other routes go to {settings.Gateways[0]}; {Dashboard(server, settings.Dashboard)}store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -124,6 +130,10 @@ internal static partial class ServeCommand
 
         return ExitCodes.Success;
     }
+
+    /// <summary>Where the dashboard is, as the listening line says it (nothing with --no-ui).</summary>
+    private static string Dashboard(LocalBatchServer server, bool served) =>
+        served ? $"dashboard at {string.Join(", ", server.Addresses.Select(static a => new Uri(a, "ui/")))}; " : string.Empty;
 
     /// <summary>Log lines to stderr, the server's own at Information, the frameworks' only when they warn.</summary>
     private static void ConfigureHost(WebApplicationBuilder host)
