@@ -186,6 +186,13 @@ public sealed class SimulatedGatewayCounters
         _waiters.Notify();
     }
 
+    /// <summary>Counts a look at the load (<c>/slots</c>, <c>/metrics</c>) on its path only.</summary>
+    internal void OnLoadLook(string path)
+    {
+        var box = _perPath.GetOrAdd(path, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref box.Value);
+    }
+
     /// <summary>Counts a request on arrival and returns its 1-based sequence number.</summary>
     internal long OnRequestReceived(string path)
     {

@@ -30,6 +30,15 @@ public sealed class SimulatedGatewayOptions
     public TimeSpan LatencyPerToken { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Gets or sets what each other busy slot adds to a completion token's time: a CPU llama-server decodes one token of
+    /// every busy slot in one step, whose time grows with the slots in it, so a slot more adds less than its share of
+    /// throughput (and a request alone runs faster than beside others). Applied to unstreamed answers, in steps of a few
+    /// tokens, with the slots busy at each step.
+    /// </summary>
+    /// <value>The default is <see cref="TimeSpan.Zero"/>: each slot decodes as if alone (a GPU's batch, roughly).</value>
+    public TimeSpan LatencyPerTokenPerBusySlot { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
     /// Gets or sets the extra time a completion or chat completion request holds its slot for each prompt token it
     /// processes: every prompt token, or with <see cref="PromptCache"/> set, those not reused from the slot's cached
     /// prompt. Reported in <c>timings.prompt_ms</c> (with <see cref="Latency"/>).
@@ -90,6 +99,24 @@ public sealed class SimulatedGatewayOptions
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool EnableProps { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>GET /slots</c> is served (each slot's <c>is_processing</c> and
+    /// <c>id_task</c>), as llama-server does by default. When <see langword="false"/>, it answers 501
+    /// <c>not_supported_error</c>, like a server started with <c>--no-slots</c>. Looks at <c>/slots</c> and
+    /// <c>/metrics</c> are counted only by <see cref="SimulatedGatewayCounters.GetRequests"/>, never in
+    /// <see cref="SimulatedGatewayCounters.TotalRequests"/>, and never get a fault.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool EnableSlots { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>GET /metrics</c> is served (Prometheus text with
+    /// <c>llamacpp:requests_processing</c> and <c>llamacpp:requests_deferred</c>), as with llama-server's
+    /// <c>--metrics</c>. When <see langword="false"/>, it answers 501 <c>not_supported_error</c>, as llama-server does by default.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool EnableMetrics { get; set; }
 
     /// <summary>
     /// Gets or sets the context size of one slot (<c>n_ctx</c>), in tokens. A completion or chat prompt longer
@@ -193,6 +220,11 @@ public sealed class SimulatedGatewayOptions
         if (FaultRate is < 0 or > 1 || double.IsNaN(FaultRate))
         {
             errors.Add($"{nameof(FaultRate)} must be between 0 and 1 (was {FaultRate}).");
+        }
+
+        if (LatencyPerTokenPerBusySlot < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(LatencyPerTokenPerBusySlot)} must not be negative (was {LatencyPerTokenPerBusySlot}).");
         }
 
         if (Latency < TimeSpan.Zero)

@@ -15,7 +15,7 @@ namespace LocalBatch.Testing.Internal;
 /// (404), then for generation routes: body, fault, route checks (501), body errors (500), validation (400/500),
 /// slot, latency, pause, answer.
 /// </remarks>
-internal sealed class GatewayEngine
+internal sealed partial class GatewayEngine
 {
     private static readonly TimeSpan s_defaultSlowDelay = TimeSpan.FromSeconds(1);
 
@@ -54,6 +54,15 @@ internal sealed class GatewayEngine
     public async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.HasValue ? context.Request.Path.Value! : "/";
+        if (path is "/slots" or "/metrics" && HttpMethods.IsGet(context.Request.Method))
+        {
+            // A look at the load (a client deciding whether to yield): counted on its path only, never a fault, never
+            // a request of TotalRequests, so that a client's looks change nothing a test counts or scripts.
+            _counters.OnLoadLook(path);
+            await AnswerLoadLookAsync(context, path).ConfigureAwait(false);
+            return;
+        }
+
         var sequence = _counters.OnRequestReceived(path);
         var cancellationToken = context.RequestAborted;
         try
@@ -256,9 +265,20 @@ internal sealed class GatewayEngine
                 hold += fault.Delay ?? s_defaultSlowDelay;
             }
 
+            var shared = result is not null && !streamTokens && _options.LatencyPerTokenPerBusySlot > TimeSpan.Zero;
+            if (shared)
+            {
+                hold -= _options.LatencyPerToken * result!.CompletionTokens;
+            }
+
             if (hold > TimeSpan.Zero)
             {
                 await Task.Delay(hold, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (shared)
+            {
+                _counters.OnSlotWork(grant.Slot, await SharedDecode.DecodeAsync(result!.CompletionTokens, _options, _slots, _timeProvider, cancellationToken).ConfigureAwait(false));
             }
 
             await _pause.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -12,10 +12,13 @@ internal sealed class SlotScheduler
     private readonly bool[] _busy;
     private readonly SlotPromptCache _cache;
     private readonly LinkedList<Waiter> _waiters = new();
+    private readonly long?[] _tasks;
+    private long _lastTask;
 
     public SlotScheduler(int slots)
     {
         _busy = new bool[slots];
+        _tasks = new long?[slots];
         _cache = new SlotPromptCache(slots);
     }
 
@@ -98,9 +101,31 @@ internal sealed class SlotScheduler
         return _cache.Select(_busy, claim);
     }
 
+    /// <summary>Gets how many slots are busy now (a decode step's batch).</summary>
+    public int Busy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _busy.Count(static busy => busy);
+            }
+        }
+    }
+
+    /// <summary>What <c>/slots</c> and <c>/metrics</c> show: each slot's state and current or last task, and the requests waiting.</summary>
+    public (bool[] Busy, long?[] Tasks, int Waiting) Snapshot()
+    {
+        lock (_lock)
+        {
+            return ([.. _busy], [.. _tasks], _waiters.Count);
+        }
+    }
+
     private SlotGrant Take(int slot, SlotClaim claim)
     {
         _busy[slot] = true;
+        _tasks[slot] = ++_lastTask;
         return new SlotGrant(slot, _cache.Launch(slot, _busy, claim));
     }
 

@@ -83,6 +83,23 @@ public sealed class LocalBatchOptions
     /// </value>
     public bool UsePrefixAffinity { get; set; } = true;
 
+    /// <summary>Gets or sets how batch work shares a server with interactive requests.</summary>
+    /// <value>
+    /// The default is <see cref="LocalBatch.BatchPriority.Background"/>: batches yield slots to interactive requests (the
+    /// client's own direct calls, requests proxied by <c>localbatch serve</c>, and other clients' requests seen through
+    /// each server's <c>/slots</c>, or its <c>/metrics</c> where <c>/slots</c> is off).
+    /// </value>
+    public BatchPriority BatchPriority { get; set; } = BatchPriority.Background;
+
+    /// <summary>
+    /// Gets or sets how long after the last interactive request seen on a server batches keep leaving slots free for
+    /// the next one (with <see cref="LocalBatch.BatchPriority.Background"/>).
+    /// </summary>
+    /// <value>The default is 5 seconds; at most 10 minutes.</value>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Read by the source-generated options validator, which checks the range with its own trim-safe copy of the attribute.")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan InteractiveHoldDown { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets or sets how many times a transiently failed request is tried again.</summary>
     /// <value>The default is 8, which with the default delays rides out about a minute of outage (a model load or restart).</value>
     [Range(0, 1000)]

@@ -264,7 +264,7 @@ public sealed partial class LocalGatewayClient
             List<ServerEndpoint>? tried = null;
             while (true)
             {
-                var lease = await client.Pool.AcquireAsync(tried, preferred, cancellationToken).ConfigureAwait(false);
+                var lease = await client.Pool.AcquireAsync(tried, preferred, TurnGroup.Current, cancellationToken).ConfigureAwait(false);
                 var outcome = AttemptOutcome.Abandoned;
                 try
                 {

@@ -24,6 +24,8 @@ internal sealed class LocalBatchMetrics
     private readonly Counter<long> _serverRequests;
     private readonly Counter<long> _serverFailures;
     private readonly UpDownCounter<long> _serverInFlight;
+    private readonly UpDownCounter<long> _slotsReserved;
+    private readonly UpDownCounter<long> _serverInteractive;
     private readonly Histogram<double> _genAiDuration;
     private readonly Histogram<long> _genAiTokens;
 
@@ -38,7 +40,9 @@ internal sealed class LocalBatchMetrics
         _queueDepth = meter.CreateUpDownCounter<long>("localbatch.queue.depth", "{request}", "Requests waiting in a RequestQueue.");
         _serverRequests = meter.CreateCounter<long>("localbatch.server.requests", "{attempt}", "Attempts sent to one server, tagged server.address and server.port.");
         _serverFailures = meter.CreateCounter<long>("localbatch.server.requests.failed", "{attempt}", "Attempts that got no usable answer from one server.");
-        _serverInFlight = meter.CreateUpDownCounter<long>("localbatch.server.in_flight", "{attempt}", "Attempts sent to one server and not yet answered.");
+        _serverInFlight = meter.CreateUpDownCounter<long>("localbatch.server.in_flight", "{attempt}", "Attempts sent to one server and not yet answered, tagged localbatch.request.priority = batch or interactive.");
+        _slotsReserved = meter.CreateUpDownCounter<long>("localbatch.slots.reserved", "{slot}", "Slots of one server that batches leave free for interactive requests.");
+        _serverInteractive = meter.CreateUpDownCounter<long>("localbatch.server.interactive", "{request}", "Interactive requests running on one server: the client's own direct calls, proxied requests and other clients' requests seen at /slots.");
         _genAiDuration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "GenAI operation duration.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = GenAiTelemetry.DurationBuckets });
         _genAiTokens = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Measures number of input and output tokens used.", tags: null, new InstrumentAdvice<long> { HistogramBucketBoundaries = GenAiTelemetry.TokenBuckets });
     }
@@ -124,19 +128,19 @@ internal sealed class LocalBatchMetrics
 
     public void QueueDepthChanged(long delta) => _queueDepth.Add(delta);
 
-    public void ServerAttemptStarted(ServerEndpoint server)
+    public void ServerAttemptStarted(ServerEndpoint server, bool batch)
     {
         if (_serverInFlight.Enabled)
         {
-            _serverInFlight.Add(1, server.ServerAddressTag, server.ServerPortTag);
+            _serverInFlight.Add(1, server.ServerAddressTag, server.ServerPortTag, PriorityTag(batch));
         }
     }
 
-    public void ServerAttemptEnded(ServerEndpoint server, bool answered)
+    public void ServerAttemptEnded(ServerEndpoint server, bool batch, bool answered)
     {
         if (_serverInFlight.Enabled)
         {
-            _serverInFlight.Add(-1, server.ServerAddressTag, server.ServerPortTag);
+            _serverInFlight.Add(-1, server.ServerAddressTag, server.ServerPortTag, PriorityTag(batch));
         }
 
         if (_serverRequests.Enabled)
@@ -149,4 +153,22 @@ internal sealed class LocalBatchMetrics
             _serverFailures.Add(1, server.ServerAddressTag, server.ServerPortTag);
         }
     }
+
+    public void SlotsReservedChanged(ServerEndpoint server, int delta)
+    {
+        if (_slotsReserved.Enabled)
+        {
+            _slotsReserved.Add(delta, server.ServerAddressTag, server.ServerPortTag);
+        }
+    }
+
+    public void InteractiveChanged(ServerEndpoint server, int delta)
+    {
+        if (_serverInteractive.Enabled)
+        {
+            _serverInteractive.Add(delta, server.ServerAddressTag, server.ServerPortTag);
+        }
+    }
+
+    private static KeyValuePair<string, object?> PriorityTag(bool batch) => new("localbatch.request.priority", batch ? "batch" : "interactive");
 }

@@ -58,4 +58,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "Batch {BatchId} has a state file that cannot be read; it is skipped")]
     public static partial void BatchStateUnreadable(ILogger logger, string batchId, Exception exception);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Information, Message = "Server {Server}: interactive requests are running; batches leave {Reserved} of its {Slots} slots free for them")]
+    public static partial void YieldingStarted(ILogger logger, string server, int reserved, int slots);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Information, Message = "Server {Server}: no interactive request for {HoldDownSeconds} s; batches take every slot again")]
+    public static partial void YieldingStopped(ILogger logger, string server, double holdDownSeconds);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Debug, Message = "Server {Server} shows its load neither at /slots nor at /metrics: batches yield only to the requests this client knows of there")]
+    public static partial void LoadNotVisible(ILogger logger, string server);
 }

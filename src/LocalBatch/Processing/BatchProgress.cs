@@ -46,4 +46,10 @@ public sealed record BatchProgress
 
     /// <summary>Gets each server's figures (every batch on the client together), in the order of the options.</summary>
     public IReadOnlyList<ServerProgress> Servers { get; init; } = [];
+
+    /// <summary>
+    /// Gets a value indicating whether batch work leaves slots free for interactive requests on any server now
+    /// (<see cref="BatchPriority.Background"/>): the batch runs slower while people use the server.
+    /// </summary>
+    public bool IsYielding => Servers.Any(static server => server.Reserved > 0);
 }

@@ -82,11 +82,9 @@ public sealed class OperatorRoutesTests
         using var anonymous = new HttpClient { BaseAddress = env.Server.BaseAddress };
 
         var refused = await anonymous.GetAsync("/gateway/metrics");
-        var sentBefore = env.Gateway.Counters.TotalRequests;
         await env.Http.GetAsync("/gateway/metrics");
 
         Assert.Equal(401, (int)refused.StatusCode);
         Assert.Equal(1, env.Gateway.Counters.GetRequests("/metrics"));
-        Assert.Equal(sentBefore + 1, env.Gateway.Counters.TotalRequests);
     }
 }

@@ -4,6 +4,9 @@ namespace LocalBatch.Gateway.Internal;
 internal sealed partial class EndpointPool
 {
     private readonly LinkedList<Waiter> _waiters = new();
+    private readonly Dictionary<string, int> _ownerInFlight = new(StringComparer.Ordinal);
+    private int _interactiveWaiting;
+    private int _batchWork;
 
     /// <summary>Gets how many attempts wait for a slot now.</summary>
     public int Waiting
@@ -22,40 +25,64 @@ internal sealed partial class EndpointPool
     /// <paramref name="preferred"/> (a lane's server, whose prompt cache holds the lane's shared prefix) when it has room.
     /// Every generation attempt of every batch, processor call and queue on the client starts here and nowhere else.
     /// </summary>
+    /// <remarks>
+    /// An interactive request (<paramref name="group"/> <see langword="null"/>) is served before any batch request
+    /// waiting. A batch request starts only within what the reserve for interactive requests leaves (with
+    /// <see cref="BatchPriority.Background"/>), and batches take turns: a free slot goes to the owner, then the group,
+    /// with the fewest requests in flight, the first come among equals.
+    /// </remarks>
     /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
-    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, CancellationToken cancellationToken)
+    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, CancellationToken cancellationToken)
     {
         StartLookUps();
+        var background = group is not null && _yields;
         Waiter waiter;
         lock (_gate)
         {
-            if (_waiters.Count == 0 && TryTake(tried, preferred) is { } endpoint)
+            if (background)
             {
-                return Leased(endpoint);
+                _batchWork++;
+                StartSensing();
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
-            waiter = new Waiter(this, tried, preferred);
+            var now = _time.GetTimestamp();
+            var nobodyFirst = group is null ? _interactiveWaiting == 0 : _waiters.Count == 0;
+            if (nobodyFirst && TryTake(tried, preferred, group, now) is { } endpoint)
+            {
+                return Leased(endpoint, group, now);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                _batchWork -= background ? 1 : 0;
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            waiter = new Waiter(this, tried, preferred, group);
             waiter.Node = _waiters.AddLast(waiter);
+            _interactiveWaiting += group is null ? 1 : 0;
         }
 
         using (cancellationToken.UnsafeRegister(static state => ((Waiter)state!).Pool.Abandon((Waiter)state), waiter))
         {
-            return Leased(await waiter.Slot.Task.ConfigureAwait(false));
+            var endpoint = await waiter.Slot.Task.ConfigureAwait(false);
+            return Leased(endpoint, group, _time.GetTimestamp());
         }
     }
 
-    private EndpointLease Leased(ServerEndpoint endpoint)
+    private EndpointLease Leased(ServerEndpoint endpoint, TurnGroup? group, long now)
     {
-        _metrics.ServerAttemptStarted(endpoint);
-        return new EndpointLease(endpoint, _time.GetTimestamp());
+        _metrics.ServerAttemptStarted(endpoint, batch: group is not null);
+        return new EndpointLease(endpoint, now, group);
     }
 
     /// <summary>
-    /// The server in the rotation with room whose slots are least used (for its size), not tried yet by the attempt;
-    /// when no server is in the rotation, any server with room. Takes its slot (pool lock held).
+    /// The server for a request, or <see langword="null"/> when none takes it now: <paramref name="preferred"/> when it
+    /// has room, else the server in the rotation with room whose slots are least used (counting interactive requests
+    /// it runs that this client did not send), not tried yet by the attempt; when no server is in the rotation, any
+    /// server with room. A batch request has room only within what the server's reserve leaves (pool lock held).
     /// </summary>
-    private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred)
+    private ServerState? FindServer(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, bool background)
     {
         var anyUp = false;
         foreach (var server in _servers)
@@ -63,50 +90,139 @@ internal sealed partial class EndpointPool
             anyUp |= server.IsUp && server.IsKnown;
         }
 
-        if (preferred is not null && _servers[preferred.Index] is { IsKnown: true, HasRoom: true } lane
+        if (preferred is not null && _servers[preferred.Index] is { IsKnown: true } lane && lane.HasRoomFor(background)
             && (lane.IsUp || !anyUp) && !(tried?.Contains(preferred) ?? false))
         {
-            lane.Take();
-            return preferred;
+            return lane;
         }
 
         ServerState? best = null;
         foreach (var server in _servers)
         {
             // A server whose limit is not known yet has none (0): it takes nothing until its look-up ends.
-            if ((anyUp && !server.IsUp) || !server.HasRoom || (tried?.Contains(server.Endpoint) ?? false))
+            if ((anyUp && !server.IsUp) || !server.HasRoomFor(background) || (tried?.Contains(server.Endpoint) ?? false))
             {
                 continue;
             }
 
-            // Compared as InUse / Limit without dividing: the emptiest server, the first of equals.
-            if (best is null || ((long)server.InUse * best.Limit) < ((long)best.InUse * server.Limit))
+            // Compared as Busy / Limit without dividing: the emptiest server, the first of equals.
+            if (best is null || ((long)server.Busy * best.Limit) < ((long)best.Busy * server.Limit))
             {
                 best = server;
             }
         }
 
-        best?.Take();
-        return best?.Endpoint;
+        return best;
     }
 
-    /// <summary>Hands free slots to the waiters in line, in order; one that only an untried server would do keeps its place (pool lock held).</summary>
+    /// <summary>Takes a slot for a request, counted for its group and owner (pool lock held).</summary>
+    private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, long now)
+    {
+        RefreshReserves(now);
+        var background = group is not null && _yields;
+        if (FindServer(tried, preferred, background) is not { } server)
+        {
+            return null;
+        }
+
+        Take(server, group, now);
+        return server.Endpoint;
+    }
+
+    private void Take(ServerState server, TurnGroup? group, long now)
+    {
+        server.Take(batch: group is not null, now);
+        if (group is not null)
+        {
+            group.InFlight++;
+            CountForOwner(group.Owner, 1);
+        }
+    }
+
+    private void Untake(ServerState server, TurnGroup? group)
+    {
+        server.Untake(batch: group is not null);
+        if (group is not null)
+        {
+            group.InFlight--;
+            CountForOwner(group.Owner, -1);
+        }
+    }
+
+    private void CountForOwner(string owner, int delta)
+    {
+        var count = _ownerInFlight.GetValueOrDefault(owner) + delta;
+        if (count == 0)
+        {
+            _ownerInFlight.Remove(owner);
+        }
+        else
+        {
+            _ownerInFlight[owner] = count;
+        }
+    }
+
+    /// <summary>
+    /// Hands free slots to the waiters: interactive requests first, in order; then batch requests, the owner and then
+    /// the group with the fewest requests in flight first, in order among equals. A waiter that only an untried server
+    /// would do keeps its place (pool lock held).
+    /// </summary>
     private void ServeWaiters()
     {
-        for (var node = _waiters.First; node is not null;)
+        var now = _time.GetTimestamp();
+        RefreshReserves(now);
+        if (_waiters.Count == 0)
         {
-            var next = node.Next;
-            if (TryTake(node.Value.Tried, node.Value.Preferred) is { } endpoint)
+            return;
+        }
+
+        while (true)
+        {
+            Waiter? chosen = null;
+            ServerState? server = null;
+            for (var node = _waiters.First; node is not null; node = node.Next)
             {
-                _waiters.Remove(node);
-                if (!node.Value.Slot.TrySetResult(endpoint))
+                var waiter = node.Value;
+                if (chosen is not null && !GoesBefore(waiter, chosen))
                 {
-                    _servers[endpoint.Index].Untake();
+                    continue;
+                }
+
+                if (FindServer(waiter.Tried, waiter.Preferred, waiter.Group is not null && _yields) is { } found)
+                {
+                    (chosen, server) = (waiter, found);
                 }
             }
 
-            node = next;
+            if (chosen is null)
+            {
+                return;
+            }
+
+            _waiters.Remove(chosen.Node!);
+            _interactiveWaiting -= chosen.Group is null ? 1 : 0;
+            var background = chosen.Group is not null && _yields;
+            Take(server!, chosen.Group, now);
+            if (!chosen.Slot.TrySetResult(server!.Endpoint))
+            {
+                Untake(server, chosen.Group);
+                _batchWork -= background ? 1 : 0;
+            }
         }
+    }
+
+    /// <summary>Whether <paramref name="waiter"/> is to be served before <paramref name="chosen"/>, which waited longer.</summary>
+    private bool GoesBefore(Waiter waiter, Waiter chosen)
+    {
+        if (waiter.Group is not { } group || chosen.Group is not { } other)
+        {
+            // Interactive before batch; among interactive requests, the first come.
+            return waiter.Group is null && chosen.Group is not null;
+        }
+
+        var owner = _ownerInFlight.GetValueOrDefault(group.Owner);
+        var otherOwner = _ownerInFlight.GetValueOrDefault(other.Owner);
+        return owner != otherOwner ? owner < otherOwner : group.InFlight < other.InFlight;
     }
 
     private void Abandon(Waiter waiter)
@@ -116,19 +232,23 @@ internal sealed partial class EndpointPool
             if (waiter.Node?.List is not null)
             {
                 _waiters.Remove(waiter.Node);
+                _interactiveWaiting -= waiter.Group is null ? 1 : 0;
+                _batchWork -= waiter.Group is not null && _yields ? 1 : 0;
                 waiter.Slot.TrySetCanceled();
             }
         }
     }
 
-    /// <summary>A waiting attempt: the servers it has tried already, and the slot it is given.</summary>
-    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred)
+    /// <summary>A waiting attempt: the servers it has tried already, the server it prefers, its group, and the slot it is given.</summary>
+    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group)
     {
         public EndpointPool Pool { get; } = pool;
 
         public ServerEndpoint? Preferred { get; } = preferred;
 
         public IReadOnlyCollection<ServerEndpoint>? Tried { get; } = tried;
+
+        public TurnGroup? Group { get; } = group;
 
         public TaskCompletionSource<ServerEndpoint> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

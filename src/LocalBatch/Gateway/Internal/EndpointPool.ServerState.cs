@@ -50,11 +50,100 @@ internal sealed partial class EndpointPool
 
         private AdaptiveLimit? Adaptive { get; set; }
 
-        /// <summary>Takes one of its slots.</summary>
-        public void Take() => InUse++;
+        /// <summary>Gets the batch requests of this client holding one of its slots.</summary>
+        public int BatchInUse { get; private set; }
+
+        /// <summary>Gets the requests proxied to it that this client did not send (<c>localbatch serve</c>'s ledger).</summary>
+        public int Proxied { get; private set; }
+
+        /// <summary>Gets the requests of other clients that its last <c>/slots</c> (or <c>/metrics</c>) showed running.</summary>
+        public int Foreign { get; private set; }
+
+        /// <summary>Gets the slots batch requests leave free for interactive requests now.</summary>
+        public int Reserved { get; private set; }
+
+        /// <summary>Gets the interactive requests running on it: this client's own, proxied ones and other clients'.</summary>
+        public int Interactive => InUse - BatchInUse + Proxied + Foreign;
+
+        /// <summary>Gets the requests it runs as far as this client knows: its own, proxied ones and other clients'.</summary>
+        public int Busy => InUse + Proxied + Foreign;
+
+        /// <summary>Gets what the pool's sensing of other clients' load keeps of this server.</summary>
+        public LoadSensing Sensing { get; } = new();
+
+        /// <summary>Whether a request may take one of its slots: a batch request (when batches yield) only within what the reserve leaves.</summary>
+        public bool HasRoomFor(bool background) => HasRoom && (!background || BatchInUse < Limit - Reserved);
+
+        /// <summary>Takes one of its slots, for a batch request or an interactive one.</summary>
+        public void Take(bool batch, long now)
+        {
+            InUse++;
+            Sensing.KnownStarted++;
+            if (batch)
+            {
+                BatchInUse++;
+            }
+            else
+            {
+                Sensing.InteractiveSeen = now;
+            }
+        }
 
         /// <summary>Gives a slot back without learning anything (a waiter that was given it had gone).</summary>
-        public void Untake() => InUse--;
+        public void Untake(bool batch)
+        {
+            InUse--;
+            Sensing.KnownStarted--;
+            BatchInUse -= batch ? 1 : 0;
+        }
+
+        /// <summary>Counts a request proxied to it (<paramref name="delta"/> 1) or its end (-1): interactive traffic seen now.</summary>
+        public void CountProxied(int delta, long now)
+        {
+            Proxied += delta;
+            Sensing.InteractiveSeen = now;
+            if (delta > 0)
+            {
+                Sensing.KnownStarted++;
+            }
+            else
+            {
+                Sensing.KnownCompleted++;
+            }
+        }
+
+        /// <summary>
+        /// Reads what the server says it runs: its busy slots beyond those this client knows of (allowing for slots not
+        /// yet released of requests answered since the look was sent) are other clients'; so are slots that started a
+        /// task since the last look beyond the requests this client started meanwhile. Either is interactive traffic.
+        /// </summary>
+        public void ReadLoad(ServerLoad load, long now)
+        {
+            var known = InUse + Proxied + (int)(Sensing.KnownCompleted - Sensing.CompletedAtLook);
+            Foreign = Math.Max(0, load.Busy - known);
+            var startedOthers = Sensing.CountForeignStarts(load.TaskIds);
+            if (Foreign > 0 || startedOthers > 0)
+            {
+                Sensing.InteractiveSeen = now;
+            }
+        }
+
+        /// <summary>Forgets other clients' load (the server shows it no longer).</summary>
+        public void ForgetForeign() => Foreign = 0;
+
+        /// <summary>
+        /// Works out the reserve: while interactive requests run or ran within <paramref name="holdDown"/> (timestamp
+        /// ticks), as many slots as they use plus one, never every slot (a batch always keeps one); else none.
+        /// </summary>
+        /// <returns>The reserve it had before.</returns>
+        public int RefreshReserve(long now, long holdDown)
+        {
+            var before = Reserved;
+            var interactive = Interactive;
+            var present = interactive > 0 || (Sensing.InteractiveSeen != 0 && now - Sensing.InteractiveSeen < holdDown);
+            Reserved = present && Limit > 1 ? Math.Min(Limit - 1, interactive + 1) : 0;
+            return before;
+        }
 
         /// <summary>
         /// Gives a slot back and learns from how the attempt went: an answer's latency feeds the latency-based limit,
@@ -62,10 +151,20 @@ internal sealed partial class EndpointPool
         /// out of the rotation that answers anyway (when every server was out, attempts went to all) is back.
         /// </summary>
         /// <returns>Whether it left the rotation, and whether it came back.</returns>
-        public (bool Down, bool Back) Complete(AttemptOutcome outcome, TimeSpan rtt, DateTimeOffset now)
+        public (bool Down, bool Back) Complete(AttemptOutcome outcome, bool batch, TimeSpan rtt, DateTimeOffset now, long timestamp)
         {
             var inFlight = InUse;
             InUse--;
+            Sensing.KnownCompleted++;
+            if (batch)
+            {
+                BatchInUse--;
+            }
+            else
+            {
+                Sensing.InteractiveSeen = timestamp;
+            }
+
             var down = false;
             switch (outcome)
             {
@@ -155,6 +254,6 @@ internal sealed partial class EndpointPool
         }
 
         public ServerProgress ToProgress() =>
-            new(new Uri(Endpoint.Display), IsUp, InUse, Limit, Endpoint.Requests, Endpoint.Failures);
+            new(new Uri(Endpoint.Display), IsUp, InUse, Limit, Endpoint.Requests, Endpoint.Failures) { Interactive = Interactive, Reserved = Reserved };
     }
 }

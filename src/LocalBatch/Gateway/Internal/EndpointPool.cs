@@ -21,6 +21,8 @@ internal sealed partial class EndpointPool : IDisposable
     private readonly LocalBatchMetrics _metrics;
     private readonly IServerProbe _probe;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly bool _yields;
+    private readonly long _holdDown;
 
     /// <param name="options">The servers and how their concurrency is found.</param>
     /// <param name="time">The clock of latencies and probes.</param>
@@ -34,6 +36,8 @@ internal sealed partial class EndpointPool : IDisposable
         _logger = logger;
         _metrics = metrics;
         _probe = probe;
+        _yields = options.BatchPriority == BatchPriority.Background;
+        _holdDown = (long)(options.InteractiveHoldDown.TotalSeconds * time.TimestampFrequency);
         var addresses = options.Endpoints is { Count: > 0 } many ? many : [options.Endpoint];
         Endpoints = [.. addresses.Select((address, index) => new ServerEndpoint(address, index))];
         _servers = [.. Endpoints.Select(static endpoint => new ServerState(endpoint))];
@@ -87,15 +91,23 @@ internal sealed partial class EndpointPool : IDisposable
         var endpoint = lease.Endpoint;
         var rtt = _time.GetElapsedTime(lease.Started);
         bool down, back;
+        var group = lease.Group;
         lock (_gate)
         {
-            (down, back) = _servers[endpoint.Index].Complete(outcome, rtt, _time.GetUtcNow());
+            (down, back) = _servers[endpoint.Index].Complete(outcome, batch: group is not null, rtt, _time.GetUtcNow(), _time.GetTimestamp());
+            if (group is not null)
+            {
+                group.InFlight--;
+                CountForOwner(group.Owner, -1);
+                _batchWork -= _yields ? 1 : 0;
+            }
+
             ServeWaiters();
         }
 
         var answered = outcome is AttemptOutcome.Answered or AttemptOutcome.Refused;
         endpoint.CountRequest();
-        _metrics.ServerAttemptEnded(endpoint, answered);
+        _metrics.ServerAttemptEnded(endpoint, group is not null, answered);
         if (!answered)
         {
             endpoint.CountFailure();

@@ -1,3 +1,5 @@
+using LocalBatch.Gateway.Internal;
+
 namespace LocalBatch.Processing.Internal;
 
 /// <summary>
@@ -21,10 +23,19 @@ internal static partial class LaneEngine
     {
         // Each lane starts on the thread pool (never on the caller's context): work that runs synchronously for a while (a
         // queue's own work, a client that answers at once) never holds up the other lanes' start.
+        // Every lane of the run is one group at the admission point (the group of the run it is part of, if any): batch
+        // work, which takes turns with other batches and yields slots to interactive requests.
+        var group = TurnGroup.ForNewRun();
         var workers = new Task[Math.Max(1, lanes)];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = Task.Run(() => LaneAsync(source, send, cancellationToken), CancellationToken.None);
+            workers[i] = Task.Run(
+                () =>
+                {
+                    TurnGroup.Enter(group);
+                    return LaneAsync(source, send, cancellationToken);
+                },
+                CancellationToken.None);
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
