@@ -30,7 +30,7 @@
     text('rate', d.fmtRate(b.requests_per_second));
     text('eta', d.fmtDuration(b.eta_seconds));
     text('tokens', `${d.fmtNumber(detail.prompt_tokens)} / ${d.fmtNumber(detail.completion_tokens)}`);
-    text('yielding', detail.yielding == null ? 'not reported' : detail.yielding ? 'yes: slots are left free for people' : 'no');
+    text('yielding', detail.yielding == null ? '—' : detail.yielding ? 'yes: slots are kept free for people using the server' : 'no');
     text('input', b.input_file_name);
     text('endpoint', b.endpoint);
     text('created', d.fmtTime(b.created_at));
@@ -59,6 +59,7 @@
       d.cell(tr, 'In flight / limit', `${s.in_flight} / ${s.limit}`);
       d.cell(tr, 'Requests', d.fmtNumber(s.requests));
       d.cell(tr, 'Failures', d.fmtNumber(s.failures));
+      d.cell(tr, 'Kept free for people', d.fmtNumber(s.reserved));
       return tr;
     }));
   }

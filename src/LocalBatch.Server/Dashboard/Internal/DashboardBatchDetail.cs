@@ -6,7 +6,8 @@ namespace LocalBatch.Server.Dashboard.Internal;
 /// <param name="PromptTokens">The prompt tokens of its successful requests.</param>
 /// <param name="CompletionTokens">The generated tokens of its successful requests.</param>
 /// <param name="Yielding">
-/// Whether it leaves slots free for interactive traffic now, or <see langword="null"/> when the library does not say.
+/// Whether batch work leaves slots free for interactive traffic now (<see cref="BatchProgress.IsYielding"/>), or
+/// <see langword="null"/> when the batch does not run here.
 /// </param>
 /// <param name="Servers">Each server's figures while it runs here (every batch together), in the options' order.</param>
 /// <param name="Errors">Its first failed lines.</param>

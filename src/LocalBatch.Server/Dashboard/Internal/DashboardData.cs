@@ -39,9 +39,9 @@ internal static class DashboardData
             progress?.InFlight ?? 0,
             Math.Max(progress?.PromptTokens ?? 0, job.Usage?.InputTokens ?? 0),
             Math.Max(progress?.CompletionTokens ?? 0, job.Usage?.OutputTokens ?? 0),
-            Yielding: null,
+            progress?.IsYielding,
             [.. servers.Select(server => new DashboardServer(
-                GatewayAddress.Display(server.Endpoint), server.InRotation, server.InFlight, server.Limit, server.Requests, server.Failures, (double)server.Requests / attempts))],
+                GatewayAddress.Display(server.Endpoint), server.InRotation, server.InFlight, server.Limit, server.Requests, server.Failures, (double)server.Requests / attempts, server.Reserved))],
             await FirstErrorsAsync(batches, job.Id, context.RequestAborted).ConfigureAwait(false),
             job.OutputFileId,
             job.ErrorFileId,

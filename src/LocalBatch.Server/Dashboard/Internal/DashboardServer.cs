@@ -8,4 +8,5 @@ namespace LocalBatch.Server.Dashboard.Internal;
 /// <param name="Requests">The attempts sent to it so far.</param>
 /// <param name="Failures">The attempts that got no usable answer from it.</param>
 /// <param name="Share">Its share of all the attempts, from 0 to 1.</param>
-internal sealed record DashboardServer(string Endpoint, bool InRotation, int InFlight, int Limit, long Requests, long Failures, double Share);
+/// <param name="Reserved">The slots batch work leaves free on it now for interactive requests.</param>
+internal sealed record DashboardServer(string Endpoint, bool InRotation, int InFlight, int Limit, long Requests, long Failures, double Share, int Reserved);
