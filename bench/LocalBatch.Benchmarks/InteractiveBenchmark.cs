@@ -93,7 +93,7 @@ internal static class InteractiveBenchmark
     }
 
     /// <summary>Sends a chat every <see cref="ChatEvery"/>, on schedule, for <paramref name="duration"/> or until <paramref name="until"/> ends.</summary>
-    private static async Task<List<double>> StreamAsync(HttpClient http, TimeSpan duration, Task until)
+    internal static async Task<List<double>> StreamAsync(HttpClient http, TimeSpan duration, Task until)
     {
         var latencies = new List<double>();
         var sent = new List<Task<double>>();
@@ -130,7 +130,7 @@ internal static class InteractiveBenchmark
         return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
     }
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

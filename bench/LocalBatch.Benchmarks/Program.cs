@@ -83,6 +83,12 @@ if (args.Length > 0 && args[0] == "overhead")
     return;
 }
 
+if (args.Length > 1 && args[0] == "interactive-serve")
+{
+    await InteractiveServeBenchmark.RunAsync(new Uri(args[1]), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 300);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "interactive")
 {
     await InteractiveBenchmark.RunAsync(

@@ -102,4 +102,14 @@ public sealed class LocalBatchServerOptions
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool ProxyOtherRoutes { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>MapLocalBatchApi</c> also serves the batch dashboard at <c>/ui</c>: the
+    /// batches with their progress, a page for each with its servers and first errors, cancel and download buttons. It
+    /// shows what the API shows the same caller; when <see cref="ApiKey"/> is set, a browser logs in once with the key
+    /// (sent in a form, kept in no URL or cookie: the cookie holds a random session id, <c>HttpOnly</c>,
+    /// <c>SameSite=Strict</c>). Every asset is embedded in this assembly.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool ServeDashboard { get; set; } = true;
 }

@@ -28,12 +28,13 @@ internal static partial class ServeCommand
         var gatewayApiKey = new Option<string?>("--gateway-api-key") { Description = $"The key this server sends to the gateway (default ${GatewaySettings.ApiKeyVariable}); a client's key is never forwarded." };
         var retention = new Option<string?>("--retention") { Description = "How long finished batches and uploaded files are kept, such as 7d or 12h (default: until deleted)." };
         var maxUploadSize = new Option<string>("--max-upload-size") { Description = "The largest file an upload may have, such as 200MB or 1GB (KB, MB, GB: powers of 1024).", DefaultValueFactory = _ => "200MB" };
+        var noUi = new Option<bool>("--no-ui") { Description = "Do not serve the batch dashboard at /ui (served by default, behind a login with the --api-key)." };
         var stateDir = CommonOptions.StateDirectory();
         var batchPriority = CommonOptions.BatchPriority();
 
         var command = new Command("serve", "Serve OpenAI's Files and Batch API (/v1/files, /v1/batches) over HTTP, proxying every other route to the gateway.")
         {
-            gateway, urls, stateDir, apiKey, keys, gatewayApiKey, retention, maxUploadSize, batchPriority,
+            gateway, urls, stateDir, apiKey, keys, gatewayApiKey, retention, maxUploadSize, batchPriority, noUi,
         };
         command.Add(ServeKeysCommand.Create(context));
 
@@ -51,6 +52,7 @@ internal static partial class ServeCommand
                 Notes = gatewayNotes,
                 BatchPriority = CommonOptions.ReadBatchPriority(parsed, batchPriority),
                 KeysFile = parsed.GetValue(keys),
+                Dashboard = !parsed.GetValue(noUi),
             },
             cancellationToken));
         return command;
@@ -66,6 +68,9 @@ internal static partial class ServeCommand
 
         /// <summary>Gets the keys file (<c>--keys</c>), or <see langword="null"/>.</summary>
         public string? KeysFile { get; init; }
+
+        /// <summary>Gets a value indicating whether the dashboard is served at /ui (not with --no-ui).</summary>
+        public bool Dashboard { get; init; } = true;
     }
 
     private static async Task<int> ServeAsync(CliContext context, ServeSettings settings, CancellationToken cancellationToken)
@@ -96,6 +101,7 @@ internal static partial class ServeCommand
                     options.Retention = settings.Retention;
                     options.MaxUploadSize = settings.MaxUploadSize;
                     options.BatchPriority = settings.BatchPriority;
+                    options.ServeDashboard = settings.Dashboard;
                 },
                 settings.Urls,
                 host =>
@@ -125,7 +131,7 @@ internal static partial class ServeCommand
             var key = settings.KeysFile is not null ? $"clients need a key of {Path.GetFullPath(settings.KeysFile)}{(settings.ApiKey is null ? string.Empty : " or the API key")}"
                 : settings.ApiKey is null ? "no key needed" : "clients need the API key";
             await context.Error.WriteLineAsync(
-                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, {(settings.Gateways.Count == 1 ? $"other routes go to {settings.Gateways[0]}" : "proxied generations go to the one with the most free slots, other routes to the first healthy one")}{(settings.BatchPriority == BatchPriority.Foreground ? ", batches take every slot (--batch-priority foreground)" : string.Empty)}; store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
+                $"localbatch: serving the Files and Batch API at {string.Join(", ", server.Addresses.Select(a => new Uri(a, "v1")))} and the Message Batches API at {string.Join(", ", server.Addresses)} ({key}); batches run on {string.Join(", ", settings.Gateways)}, {(settings.Gateways.Count == 1 ? $"other routes go to {settings.Gateways[0]}" : "proxied generations go to the one with the most free slots, other routes to the first healthy one")}{(settings.BatchPriority == BatchPriority.Foreground ? ", batches take every slot (--batch-priority foreground)" : string.Empty)}; {Dashboard(server, settings.Dashboard)}store {Path.GetFullPath(settings.StateDirectory)}. Ctrl+C to stop.").ConfigureAwait(false);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -138,6 +144,10 @@ internal static partial class ServeCommand
 
         return ExitCodes.Success;
     }
+
+    /// <summary>Where the dashboard is, as the listening line says it (nothing with --no-ui).</summary>
+    private static string Dashboard(LocalBatchServer server, bool served) =>
+        served ? $"dashboard at {string.Join(", ", server.Addresses.Select(static a => new Uri(a, "ui/")))}; " : string.Empty;
 
     /// <summary>Log lines to stderr, the server's own at Information, the frameworks' only when they warn.</summary>
     private static void ConfigureHost(WebApplicationBuilder host)

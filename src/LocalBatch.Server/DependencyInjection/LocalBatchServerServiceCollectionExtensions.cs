@@ -2,6 +2,7 @@ using LocalBatch;
 using LocalBatch.Batches;
 using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
+using LocalBatch.Server.Dashboard.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
 using LocalBatch.Server.Keys.Internal;
@@ -88,6 +89,8 @@ public static class LocalBatchServerServiceCollectionExtensions
         services.TryAddSingleton<GatewayProxy>();
         services.TryAddSingleton<BatchSupervisor>();
         services.TryAddSingleton<RetentionService>();
+        services.TryAddSingleton<ApiKeyFilter>();
+        services.TryAddSingleton<DashboardSessions>();
         services.AddHostedService(static provider => provider.GetRequiredService<BatchSupervisor>());
         services.AddHostedService(static provider => provider.GetRequiredService<RetentionService>());
         return builder;

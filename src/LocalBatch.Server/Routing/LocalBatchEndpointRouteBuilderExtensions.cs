@@ -1,5 +1,6 @@
 using LocalBatch.Server;
 using LocalBatch.Server.Batches.Internal;
+using LocalBatch.Server.Dashboard.Internal;
 using LocalBatch.Server.Files.Internal;
 using LocalBatch.Server.Internal;
 using LocalBatch.Server.Keys.Internal;
@@ -20,7 +21,8 @@ public static class LocalBatchEndpointRouteBuilderExtensions
     /// Maps OpenAI's Files API (<c>/v1/files</c>) and Batch API (<c>/v1/batches</c>, with <c>GET /v1/batches/{id}/results</c>),
     /// Anthropic's Message Batches API (<c>/v1/messages/batches</c>), the server's own metrics in Prometheus text format
     /// (<c>/metrics</c>; the gateway's at <c>/gateway/metrics</c> when proxying), the OpenAPI document of these routes
-    /// (<c>/openapi/v1.json</c>) and, unless
+    /// (<c>/openapi/v1.json</c>), unless <see cref="LocalBatchServerOptions.ServeDashboard"/> is off the batch dashboard at
+    /// <c>/ui</c> (behind a login with the same key, which starts a session in a cookie) and, unless
     /// <see cref="LocalBatchServerOptions.ProxyOtherRoutes"/> is off, a catch-all route that forwards every other request
     /// to the gateway. Every route under those three roots is the server's own (an unknown one is a 404 or 405, never
     /// proxied); each API answers errors in its vendor's shape and, when <see cref="LocalBatchServerOptions.ApiKey"/> is
@@ -52,6 +54,11 @@ public static class LocalBatchEndpointRouteBuilderExtensions
         owned.MapRoot("/v1/batches");
         owned.MapRoot(MessageBatchEndpoints.Path);
         OperatorRoutes.Map(api, options.ProxyOtherRoutes);
+        if (options.ServeDashboard)
+        {
+            DashboardRoutes.Map(endpoints);
+        }
+
         if (options.ProxyOtherRoutes)
         {
             GatewayProxy.Map(endpoints, api);

@@ -36,6 +36,24 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_SaysWhereTheDashboardIs_AndNoUiTurnsItOff()
+    {
+        await using var env = await BatchTestEnvironment.StartAsync();
+        await using var withUi = await InProcessServe.StartAsync(["--gateway", env.Gateway.Endpoint.ToString(), "--state-dir", env.StoreDirectory, "--api-key", "serve-key"]);
+        await using var noUi = await InProcessServe.StartAsync(["--gateway", env.Gateway.Endpoint.ToString(), "--state-dir", env.StoreDirectory, "--api-key", "serve-key", "--no-ui"]);
+        using var http = new HttpClient();
+
+        var login = await http.GetAsync(new Uri(withUi.BaseAddress, "ui/login"));
+        var none = await http.GetAsync(new Uri(noUi.BaseAddress, "ui/login"));
+
+        Assert.Contains($"dashboard at {new Uri(withUi.BaseAddress, "ui/")}", withUi.Error.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("dashboard", noUi.Error.Text, StringComparison.Ordinal);
+        Assert.Equal(200, (int)login.StatusCode);
+        Assert.Contains("API key", await login.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(401, (int)none.StatusCode); // an ordinary route now: the key is needed before it would be proxied
+    }
+
+    [Fact]
     public void Serve_WithoutUrls_ListensOnLoopbackOnly()
     {
         using var interruption = Interruption.From(CancellationToken.None);

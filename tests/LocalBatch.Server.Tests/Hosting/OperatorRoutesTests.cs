@@ -34,10 +34,11 @@ public sealed class OperatorRoutesTests
             .ToList();
 
         // Every route the server maps with its methods, but the catch-alls (the proxy, and each owned root's 404/405),
-        // the document itself and the gateway's metrics (proxied to it).
+        // the document itself, the gateway's metrics (proxied to it) and the dashboard (pages for a browser under /ui/).
         string[] notDocumented = ["/openapi/{documentName}.json", "/gateway/metrics"];
         var mapped = env.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(endpoint => !endpoint.RoutePattern.Parameters.Any(parameter => parameter.IsCatchAll))
+            .Where(endpoint => !endpoint.RoutePattern.RawText!.StartsWith("/ui/", StringComparison.Ordinal))
             .Where(endpoint => !notDocumented.Contains(endpoint.RoutePattern.RawText))
             .SelectMany(endpoint => endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods
                 .Select(method => $"{method} {Regex.Replace(endpoint.RoutePattern.RawText!, @"\{([^}:]+):[^}]*\}", "{$1}")}"))

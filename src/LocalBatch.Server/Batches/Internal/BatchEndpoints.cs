@@ -74,8 +74,14 @@ internal static class BatchEndpoints
         return Results.Json(caller.Show(job), BatchJsonContext.Default.BatchJob);
     }
 
-    /// <summary>A page of the batches the caller may see, newest first, after a batch (or from the newest).</summary>
-    private static async Task<IResult> ListAsync(HttpContext context, BatchJobManager batches)
+    private static async Task<IResult> ListAsync(HttpContext context, BatchJobManager batches) =>
+        Results.Json(await ListPageAsync(context, batches).ConfigureAwait(false), BatchJsonContext.Default.BatchPage);
+
+    /// <summary>
+    /// The page of the batches the caller may see that a list request asks for (<c>after</c>, <c>limit</c>), newest
+    /// first: the API's list and the dashboard's.
+    /// </summary>
+    internal static async Task<BatchPage> ListPageAsync(HttpContext context, BatchJobManager batches)
     {
         var caller = Caller.Of(context);
         var query = context.Request.Query;
@@ -92,7 +98,7 @@ internal static class BatchEndpoints
 
         var start = after is null ? 0 : seen.FindIndex(job => job.Id == after) is var position and >= 0 ? position + 1 : seen.Count;
         var page = seen.GetRange(start, Math.Min(limit, seen.Count - start));
-        return Results.Json(new BatchPage(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < seen.Count), BatchJsonContext.Default.BatchPage);
+        return new BatchPage(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < seen.Count);
     }
 
     private static async Task<IResult> GetAsync(string batchId, HttpContext context, BatchJobManager batches)
@@ -105,7 +111,7 @@ internal static class BatchEndpoints
     /// Cancels an unfinished batch (200, <c>cancelling</c> or already <c>cancelled</c>); a batch that has ended cannot
     /// be cancelled: 409, as OpenAI answers.
     /// </summary>
-    private static async Task<IResult> CancelAsync(string batchId, HttpContext context, BatchJobManager batches, BatchSupervisor supervisor)
+    internal static async Task<IResult> CancelAsync(string batchId, HttpContext context, BatchJobManager batches, BatchSupervisor supervisor)
     {
         var caller = Caller.Of(context);
         var job = await RetrieveAsync(batches, batchId, caller, context.RequestAborted).ConfigureAwait(false);
@@ -137,7 +143,7 @@ internal static class BatchEndpoints
     /// The batch: 400 for an id this server never gives (a path, an encoded <c>../</c>), 404 for an unknown one and for
     /// another key's (the same answer, so that ids cannot be probed).
     /// </summary>
-    private static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, Caller caller, CancellationToken cancellationToken)
+    internal static async Task<BatchJob> RetrieveAsync(BatchJobManager batches, string batchId, Caller caller, CancellationToken cancellationToken)
     {
         try
         {

@@ -64,7 +64,7 @@ internal static class FileEndpoints
         return Results.Json(file.Object, ServerJsonContext.Default.FileObject);
     }
 
-    private static async Task<IResult> GetContentAsync(string fileId, HttpContext context, FileCatalog catalog)
+    internal static async Task<IResult> GetContentAsync(string fileId, HttpContext context, FileCatalog catalog)
     {
         var file = await FindAsync(fileId, Caller.Of(context), catalog, context.RequestAborted).ConfigureAwait(false);
         return Results.File(file.ContentPath, "application/octet-stream");

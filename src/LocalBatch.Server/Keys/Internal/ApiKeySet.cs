@@ -48,11 +48,20 @@ internal sealed class ApiKeySet
 
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey.Trim()), presented);
+        return FindHash(presented);
+    }
+
+    /// <summary>
+    /// The caller whose key has the SHA-256 <paramref name="keyHash"/> (a dashboard session keeps the hash of the key it
+    /// logged in with, never the key), or <see langword="null"/> when no key of the set has it (any more).
+    /// </summary>
+    public Caller? FindHash(ReadOnlySpan<byte> keyHash)
+    {
         Caller? found = null;
         foreach (var (hash, caller) in _keys)
         {
             // Every key is compared, whichever matches.
-            if (CryptographicOperations.FixedTimeEquals(presented, hash))
+            if (CryptographicOperations.FixedTimeEquals(keyHash, hash))
             {
                 found = caller;
             }
