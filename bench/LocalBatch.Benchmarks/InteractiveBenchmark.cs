@@ -81,8 +81,11 @@ internal static class InteractiveBenchmark
         await processor.GetConcurrencyAsync();
         var started = Stopwatch.GetTimestamp();
         var batch = processor.ProcessBatchCompletionsAsync(Enumerable.Range(0, requests).Select(i => Invariant($"Write a story about dog number {i}")), options);
+        var watch = WatchReserveAsync(processor.Client, batch);
         var latencies = stream ? await StreamAsync(http, Timeout.InfiniteTimeSpan, batch) : [];
         var results = await batch;
+        Console.WriteLine(Invariant($"  ({priority}{(stream ? " with the stream" : string.Empty)}: slots kept free {await watch:P0} of the time)"));
+
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (results.Any(static result => !result.IsSuccess))
         {
@@ -90,6 +93,20 @@ internal static class InteractiveBenchmark
         }
 
         return (requests / elapsed.TotalSeconds, latencies);
+    }
+
+    /// <summary>The share of the batch's time that the client kept slots free for people (sampled every 20 ms).</summary>
+    private static async Task<double> WatchReserveAsync(LocalGatewayClient client, Task until)
+    {
+        var (samples, reserved) = (0, 0);
+        while (!until.IsCompleted)
+        {
+            samples++;
+            reserved += client.GetServers().Any(static server => server.Reserved > 0) ? 1 : 0;
+            await Task.WhenAny(Task.Delay(20), until);
+        }
+
+        return samples == 0 ? 0 : reserved / (double)samples;
     }
 
     /// <summary>Sends a chat every <see cref="ChatEvery"/>, on schedule, for <paramref name="duration"/> or until <paramref name="until"/> ends.</summary>
@@ -119,7 +136,7 @@ internal static class InteractiveBenchmark
         return latencies;
     }
 
-    private static async Task<double> ChatAsync(HttpClient http)
+    internal static async Task<double> ChatAsync(HttpClient http)
     {
         var body = Invariant($$"""{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":{{ChatTokens}},"ignore_eos":true}""");
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
