@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using LocalBatch.Batches;
 using LocalBatch.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using OpenQA.Selenium;
 using SeleniumKeys = OpenQA.Selenium.Keys;
 using OpenQA.Selenium.Interactions;
@@ -95,25 +97,34 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     /// address; the other's key does not log in. (One server holding both keys' batches needs the named keys of issue 22.)
     /// </summary>
     [Fact]
-    public async Task Browser_AnotherKeysBatch_NeverAppears()
+    public async Task Browser_AnotherKeysBatch_NeverAppears_AndARemovedKeysSessionEnds()
     {
-        await using var ours = await ServeAsync(o => o.ApiKey = Key, clientKey: Key);
-        await using var theirs = await ServeAsync(o => o.ApiKey = "their-key-77e0", clientKey: "their-key-77e0");
-        var mine = await ours.RunBatchAsync(ChatLines(2));
-        var other = await theirs.RunBatchAsync(ChatLines(2));
+        using var keys = await TeamKeys.CreateAsync();
+        await using var env = await ServeAsync(o => o.KeysFile = keys.Path, clientKey: keys.Ops);
+        var batches = env.Server.Services.GetRequiredService<BatchJobManager>();
+        var anas = await TeamKeys.StartBatchAsync(keys.Client(env, keys.Ana), ChatLines(2));
+        var bobs = await TeamKeys.StartBatchAsync(keys.Client(env, keys.Bob), ChatLines(2));
+        await batches.WaitAsync(anas);
+        await batches.WaitAsync(bobs);
         using var browser = HeadlessChromium.Start();
 
-        browser.LogIn(ours.Server.BaseAddress, "their-key-77e0");
+        browser.LogIn(env.Server.BaseAddress, "not-a-key-of-the-team");
         Assert.Equal("That key is not valid here.", browser.TextOf("#error"));
 
-        browser.LogIn(ours.Server.BaseAddress, Key);
-        browser.Until(d => d.FindElements(By.CssSelector($"tr[data-id='{mine.Id}']")).Count == 1, "our batch is not listed");
-        Assert.Empty(browser.Driver.FindElements(By.CssSelector($"tr[data-id='{other.Id}']")));
+        browser.LogIn(env.Server.BaseAddress, keys.Bob);
+        browser.Until(d => d.FindElements(By.CssSelector($"tr[data-id='{bobs}']")).Count == 1, "bob's batch is not listed");
+        Assert.Empty(browser.Driver.FindElements(By.CssSelector($"tr[data-id='{anas}']")));
         Assert.Single(browser.Driver.FindElements(By.CssSelector("#batches tbody tr")));
 
-        browser.Driver.Navigate().GoToUrl(new Uri(ours.Server.BaseAddress, $"ui/batches/{other.Id}"));
-        browser.Until(d => d.FindElement(By.Id("error")).Text.Contains("No batch found", StringComparison.Ordinal), "another's batch was not refused");
+        browser.Driver.Navigate().GoToUrl(new Uri(env.Server.BaseAddress, $"ui/batches/{anas}"));
+        browser.Until(d => d.FindElement(By.Id("error")).Text.Contains("No batch found", StringComparison.Ordinal), "ana's batch was not refused");
         Assert.Equal("Batch", browser.TextOf("#title"));
+
+        // Bob's key leaves the file: his session ends with it, at his next page.
+        keys.Edit(list => list.Remove(list.Single(key => (string?)key!["name"] == "bob")));
+        Assert.Equal(401, (int)(await keys.Client(env, keys.Bob).GetAsync("/v1/batches")).StatusCode);
+        browser.Driver.Navigate().GoToUrl(new Uri(env.Server.BaseAddress, "ui/"));
+        browser.Until(d => d.FindElements(By.Id("key")).Count == 1, "a removed key's session went on");
     }
 
     /// <summary>At a phone's width every page fits without scrolling sideways; the table's rows become labelled cards.</summary>

@@ -15,7 +15,7 @@ internal static class DashboardLogin
 
     /// <summary>The login page; straight to the dashboard when no key is needed, or the session is live.</summary>
     public static IResult Page(HttpContext context, DashboardSessions sessions, ApiKeyRing keys) =>
-        keys.IsOpen || sessions.Find(context.Request.Cookies[DashboardPaths.CookieName]) is not null
+        sessions.CallerOf(context.Request.Cookies[DashboardPaths.CookieName], keys) is not null
             ? Results.Redirect(DashboardPaths.Root(context) + "/")
             : LoginPage(context, error: null, StatusCodes.Status200OK);
 

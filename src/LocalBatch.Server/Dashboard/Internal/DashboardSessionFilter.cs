@@ -32,8 +32,7 @@ internal sealed class DashboardSessionFilter(DashboardSessions sessions, ApiKeyR
             return next(context);
         }
 
-        var caller = keys.IsOpen ? Caller.Admin
-            : sessions.Find(http.Request.Cookies[DashboardPaths.CookieName]) is { } keyHash ? keys.Current.FindHash(keyHash) : null;
+        var caller = sessions.CallerOf(http.Request.Cookies[DashboardPaths.CookieName], keys);
         var isData = http.Request.Path.Value?.Contains(DashboardPaths.Prefix + "/api/", StringComparison.Ordinal) == true;
         if (caller is null)
         {

@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
+using LocalBatch.Server.Keys.Internal;
+
 namespace LocalBatch.Server.Dashboard.Internal;
 
 /// <summary>
@@ -53,6 +55,31 @@ internal sealed class DashboardSessions(TimeProvider time)
 
         _sessions.TryUpdate(id, session with { LastUsed = now }, session);
         return session.KeyHash;
+    }
+
+    /// <summary>
+    /// The caller of the session <paramref name="id"/>: whom its key stands for among the keys in force now (an admin on a
+    /// server without keys), or <see langword="null"/> when there is no such session or its key is gone (it ends then).
+    /// </summary>
+    public Caller? CallerOf(string? id, ApiKeyRing keys)
+    {
+        if (keys.IsOpen)
+        {
+            return Caller.Admin;
+        }
+
+        if (Find(id) is not { } keyHash)
+        {
+            return null;
+        }
+
+        var caller = keys.Current.FindHash(keyHash);
+        if (caller is null)
+        {
+            End(id);
+        }
+
+        return caller;
     }
 
     /// <summary>Ends a session (nothing when there is none).</summary>
