@@ -113,7 +113,7 @@ internal sealed partial class EndpointPool
                 }
             }
         }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && Volatile.Read(ref _isDisposed))
         {
             // The client was disposed.
         }

@@ -22,6 +22,7 @@ internal sealed partial class EndpointPool : IDisposable
     private readonly IServerProbe _probe;
     private readonly CancellationTokenSource _disposed = new();
     private readonly bool _yields;
+    private bool _isDisposed;
     private readonly long _holdDown;
 
     /// <param name="options">The servers and how their concurrency is found.</param>
@@ -149,6 +150,7 @@ internal sealed partial class EndpointPool : IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _isDisposed, true);
         _disposed.Cancel();
         _disposed.Dispose();
     }
