@@ -84,7 +84,8 @@ internal static class InteractiveBenchmark
         var watch = WatchReserveAsync(processor.Client, batch);
         var latencies = stream ? await StreamAsync(http, Timeout.InfiniteTimeSpan, batch) : [];
         var results = await batch;
-        Console.WriteLine(Invariant($"  ({priority}{(stream ? " with the stream" : string.Empty)}: slots kept free {await watch:P0} of the time)"));
+        var seen = await watch;
+        Console.WriteLine(Invariant($"  ({priority}{(stream ? " with the stream" : string.Empty)}: slots kept free {seen.Share:P0} of the time; on average {seen.InFlight:0.00} batch requests in flight, {seen.Reserved:0.00} slots kept free, {seen.Interactive:0.00} interactive seen)"));
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (results.Any(static result => !result.IsSuccess))
@@ -96,17 +97,22 @@ internal static class InteractiveBenchmark
     }
 
     /// <summary>The share of the batch's time that the client kept slots free for people (sampled every 20 ms).</summary>
-    private static async Task<double> WatchReserveAsync(LocalGatewayClient client, Task until)
+    private static async Task<(double Share, double InFlight, double Reserved, double Interactive)> WatchReserveAsync(LocalGatewayClient client, Task until)
     {
-        var (samples, reserved) = (0, 0);
+        var (samples, yielding, inFlight, reserved, interactive) = (0, 0, 0L, 0L, 0L);
         while (!until.IsCompleted)
         {
             samples++;
-            reserved += client.GetServers().Any(static server => server.Reserved > 0) ? 1 : 0;
+            var servers = client.GetServers();
+            yielding += servers.Any(static server => server.Reserved > 0) ? 1 : 0;
+            inFlight += servers.Sum(static server => server.InFlight);
+            reserved += servers.Sum(static server => server.Reserved);
+            interactive += servers.Sum(static server => server.Interactive);
             await Task.WhenAny(Task.Delay(20), until);
         }
 
-        return samples == 0 ? 0 : reserved / (double)samples;
+        var n = Math.Max(1, samples);
+        return (yielding / (double)n, inFlight / (double)n, reserved / (double)n, interactive / (double)n);
     }
 
     /// <summary>Sends a chat every <see cref="ChatEvery"/>, on schedule, for <paramref name="duration"/> or until <paramref name="until"/> ends.</summary>

@@ -7,8 +7,8 @@ namespace LocalBatch.Testing.Internal;
 /// </summary>
 internal static class SharedDecode
 {
-    /// <summary>Tokens decoded between two looks at the busy slots.</summary>
-    private const int TokensPerStep = 8;
+    /// <summary>Tokens decoded between two looks at the busy slots: steps of tens of milliseconds, so that a timer's granularity (about a millisecond) does not distort them.</summary>
+    private const int TokensPerStep = 32;
 
     /// <summary>Waits while <paramref name="tokens"/> are decoded; returns the time it took beyond their time alone.</summary>
     public static async Task<TimeSpan> DecodeAsync(int tokens, SimulatedGatewayOptions options, SlotScheduler slots, TimeProvider time, CancellationToken cancellationToken)
