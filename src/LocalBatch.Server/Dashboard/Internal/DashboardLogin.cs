@@ -6,7 +6,7 @@ namespace LocalBatch.Server.Dashboard.Internal;
 
 /// <summary>
 /// Logging in to the dashboard once with the API key, posted in a form's body (never in a URL), and checked by
-/// <see cref="ApiKeyRing.Find"/>, the API's own check: a good key starts a session whose random id goes to an
+/// <see cref="ApiKeySet.FindHash"/>, the API's own check: a good key starts a session whose random id goes to an
 /// <c>HttpOnly</c>, <c>SameSite=Strict</c> cookie scoped to the dashboard's path; logging out ends it.
 /// </summary>
 internal static class DashboardLogin
@@ -32,14 +32,14 @@ internal static class DashboardLogin
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-        var key = form[KeyField].ToString();
-        if (keys.Find(key) is null)
+        var keyHash = ApiKeySet.Hash(form[KeyField].ToString());
+        if (keys.Current.FindHash(keyHash) is null)
         {
             return LoginPage(context, "That key is not valid here.", StatusCodes.Status401Unauthorized);
         }
 
         sessions.End(context.Request.Cookies[DashboardPaths.CookieName]);
-        context.Response.Cookies.Append(DashboardPaths.CookieName, sessions.Start(ApiKeySet.Hash(key)), CookieOptions(context));
+        context.Response.Cookies.Append(DashboardPaths.CookieName, sessions.Start(keyHash), CookieOptions(context));
         return SeeOther(DashboardPaths.Root(context) + "/");
     }
 

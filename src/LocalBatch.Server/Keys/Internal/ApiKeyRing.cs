@@ -32,9 +32,6 @@ internal sealed class ApiKeyRing
     /// <summary>Gets a value indicating whether the server takes no key at all: every request is an admin's.</summary>
     public bool IsOpen => _path is null && _apiKey is null;
 
-    /// <summary>The caller a presented key stands for, or <see langword="null"/> for an unknown key.</summary>
-    public Caller? Find(string? presentedKey) => Current.Find(presentedKey);
-
     /// <summary>Gets the keys, reloaded first when the file changed since the last load.</summary>
     public ApiKeySet Current
     {

@@ -47,7 +47,7 @@ internal sealed class ApiKeySet
         }
 
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey.Trim()), presented);
+        Hash(presentedKey, presented);
         return FindHash(presented);
     }
 
@@ -71,7 +71,15 @@ internal sealed class ApiKeySet
     }
 
     /// <summary>The SHA-256 of a key's UTF-8 bytes.</summary>
-    public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
+    public static byte[] Hash(string key)
+    {
+        var hash = new byte[SHA256.HashSizeInBytes];
+        Hash(key, hash);
+        return hash;
+    }
+
+    /// <summary>Writes the SHA-256 of a key's UTF-8 bytes (trimmed, as keys are compared) to <paramref name="destination"/>.</summary>
+    private static void Hash(string key, Span<byte> destination) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()), destination);
 
     /// <summary>Reads and checks a keys file.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid keys file; the message says where (never a key or a hash).</exception>

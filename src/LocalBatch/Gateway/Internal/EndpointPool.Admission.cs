@@ -35,11 +35,10 @@ internal sealed partial class EndpointPool
     public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, CancellationToken cancellationToken)
     {
         StartLookUps();
-        var background = group is not null && _yields;
         Waiter waiter;
         lock (_gate)
         {
-            if (background)
+            if (Yields(group))
             {
                 _batchWork++;
                 StartSensing();
@@ -54,7 +53,7 @@ internal sealed partial class EndpointPool
 
             if (cancellationToken.IsCancellationRequested)
             {
-                _batchWork -= background ? 1 : 0;
+                EndBatchWork(group);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -119,8 +118,7 @@ internal sealed partial class EndpointPool
     private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, long now)
     {
         RefreshReserves(now);
-        var background = group is not null && _yields;
-        if (FindServer(tried, preferred, background) is not { } server)
+        if (FindServer(tried, preferred, Yields(group)) is not { } server)
         {
             return null;
         }
@@ -132,35 +130,40 @@ internal sealed partial class EndpointPool
     private void Take(ServerState server, TurnGroup? group, long now)
     {
         server.Take(batch: group is not null, now);
-        if (group is not null)
-        {
-            group.InFlight++;
-            CountForOwner(group.Owner, 1);
-        }
+        CountInFlight(group, 1);
     }
 
     private void Untake(ServerState server, TurnGroup? group)
     {
         server.Untake(batch: group is not null);
-        if (group is not null)
-        {
-            group.InFlight--;
-            CountForOwner(group.Owner, -1);
-        }
+        CountInFlight(group, -1);
     }
 
-    private void CountForOwner(string owner, int delta)
+    /// <summary>Counts a request of <paramref name="group"/> taking a slot (1) or giving it back (-1), for its turns (pool lock held).</summary>
+    private void CountInFlight(TurnGroup? group, int delta)
     {
-        var count = _ownerInFlight.GetValueOrDefault(owner) + delta;
+        if (group is null)
+        {
+            return;
+        }
+
+        group.InFlight += delta;
+        var count = _ownerInFlight.GetValueOrDefault(group.Owner) + delta;
         if (count == 0)
         {
-            _ownerInFlight.Remove(owner);
+            _ownerInFlight.Remove(group.Owner);
         }
         else
         {
-            _ownerInFlight[owner] = count;
+            _ownerInFlight[group.Owner] = count;
         }
     }
+
+    /// <summary>Whether a request of <paramref name="group"/> is batch work that yields slots to interactive requests.</summary>
+    private bool Yields(TurnGroup? group) => group is not null && _yields;
+
+    /// <summary>Ends a request counted as batch work that keeps the look at the servers going, if it was one (pool lock held).</summary>
+    private void EndBatchWork(TurnGroup? group) => _batchWork -= Yields(group) ? 1 : 0;
 
     /// <summary>
     /// Hands free slots to the waiters: interactive requests first, in order; then batch requests, the owner and then
@@ -188,7 +191,7 @@ internal sealed partial class EndpointPool
                     continue;
                 }
 
-                if (FindServer(waiter.Tried, waiter.Preferred, waiter.Group is not null && _yields) is { } found)
+                if (FindServer(waiter.Tried, waiter.Preferred, Yields(waiter.Group)) is { } found)
                 {
                     (chosen, server) = (waiter, found);
                 }
@@ -201,12 +204,11 @@ internal sealed partial class EndpointPool
 
             _waiters.Remove(chosen.Node!);
             _interactiveWaiting -= chosen.Group is null ? 1 : 0;
-            var background = chosen.Group is not null && _yields;
             Take(server!, chosen.Group, now);
             if (!chosen.Slot.TrySetResult(server!.Endpoint))
             {
                 Untake(server, chosen.Group);
-                _batchWork -= background ? 1 : 0;
+                EndBatchWork(chosen.Group);
             }
         }
     }
@@ -233,7 +235,7 @@ internal sealed partial class EndpointPool
             {
                 _waiters.Remove(waiter.Node);
                 _interactiveWaiting -= waiter.Group is null ? 1 : 0;
-                _batchWork -= waiter.Group is not null && _yields ? 1 : 0;
+                EndBatchWork(waiter.Group);
                 waiter.Slot.TrySetCanceled();
             }
         }

@@ -30,8 +30,9 @@ internal sealed partial class EndpointPool
     {
         lock (_gate)
         {
-            _servers[server.Index].CountProxied(1, _time.GetTimestamp());
-            RefreshReserves(_time.GetTimestamp());
+            var now = _time.GetTimestamp();
+            _servers[server.Index].CountProxied(1, now);
+            RefreshReserves(now);
         }
 
         return new ProxiedRequest(this, server);
@@ -41,9 +42,9 @@ internal sealed partial class EndpointPool
     {
         lock (_gate)
         {
+            // Serving the waiters works the reserves out again first.
             _servers[server.Index].CountProxied(-1, _time.GetTimestamp());
             ServeWaiters();
-            RefreshReserves(_time.GetTimestamp());
         }
     }
 
@@ -99,7 +100,7 @@ internal sealed partial class EndpointPool
                     {
                         if (loads[i] is { } load)
                         {
-                            looked[i].ReadLoad(load, now, (long)(RoomEvery.TotalSeconds * _time.TimestampFrequency));
+                            looked[i].ReadLoad(load, now, _roomEvery);
                         }
                         else
                         {
@@ -108,7 +109,6 @@ internal sealed partial class EndpointPool
                     }
 
                     ServeWaiters();
-                    RefreshReserves(now);
                     Interlocked.Increment(ref _looksRead);
                 }
             }

@@ -24,6 +24,7 @@ internal sealed partial class EndpointPool : IDisposable
     private readonly bool _yields;
     private bool _isDisposed;
     private readonly long _holdDown;
+    private readonly long _roomEvery;
 
     /// <param name="options">The servers and how their concurrency is found.</param>
     /// <param name="time">The clock of latencies and probes.</param>
@@ -39,6 +40,7 @@ internal sealed partial class EndpointPool : IDisposable
         _probe = probe;
         _yields = options.BatchPriority == BatchPriority.Background;
         _holdDown = (long)(options.InteractiveHoldDown.TotalSeconds * time.TimestampFrequency);
+        _roomEvery = (long)(RoomEvery.TotalSeconds * time.TimestampFrequency);
         var addresses = options.Endpoints is { Count: > 0 } many ? many : [options.Endpoint];
         Endpoints = [.. addresses.Select((address, index) => new ServerEndpoint(address, index))];
         _servers = [.. Endpoints.Select(static endpoint => new ServerState(endpoint))];
@@ -96,12 +98,8 @@ internal sealed partial class EndpointPool : IDisposable
         lock (_gate)
         {
             (down, back) = _servers[endpoint.Index].Complete(outcome, batch: group is not null, rtt, _time.GetUtcNow(), _time.GetTimestamp());
-            if (group is not null)
-            {
-                group.InFlight--;
-                CountForOwner(group.Owner, -1);
-                _batchWork -= _yields ? 1 : 0;
-            }
+            CountInFlight(group, -1);
+            EndBatchWork(group);
 
             ServeWaiters();
         }

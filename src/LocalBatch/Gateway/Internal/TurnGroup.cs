@@ -28,5 +28,5 @@ internal sealed class TurnGroup(string owner)
     public static void Enter(TurnGroup group) => s_current.Value = group;
 
     /// <summary>The group a new run of the engine joins: the one it runs inside, or a new one of its own.</summary>
-    public static TurnGroup ForNewRun(string? owner = null) => Current ?? new TurnGroup(owner ?? string.Empty);
+    public static TurnGroup ForNewRun() => Current ?? new TurnGroup(string.Empty);
 }
