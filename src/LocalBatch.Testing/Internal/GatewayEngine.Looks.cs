@@ -18,10 +18,10 @@ internal sealed partial class GatewayEngine
         }
         else
         {
-            var (busy, tasks, waiting) = _slots.Snapshot();
+            var slots = _slots.Snapshot();
             look = path == "/slots"
-                ? _options.EnableSlots ? LoadResponses.Slots(busy, tasks, _options.ContextSize) : ErrorResponses.NotSupported(LoadResponses.SlotsNotSupported)
-                : _options.EnableMetrics ? LoadResponses.Metrics(busy.Count(static b => b), waiting) : ErrorResponses.NotSupported(LoadResponses.MetricsNotSupported);
+                ? _options.EnableSlots ? LoadResponses.Slots(slots, _options.ContextSize) : ErrorResponses.NotSupported(LoadResponses.SlotsNotSupported)
+                : _options.EnableMetrics ? LoadResponses.Metrics(slots.Busy.Count(static b => b), slots.Waiting) : ErrorResponses.NotSupported(LoadResponses.MetricsNotSupported);
         }
 
         try

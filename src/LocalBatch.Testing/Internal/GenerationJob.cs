@@ -25,4 +25,7 @@ internal sealed class GenerationJob
 
     /// <summary>Gets a value indicating whether the request may reuse the slot's cached prompt (<c>cache_prompt</c>).</summary>
     public bool CachePrompt { get; init; } = true;
+
+    /// <summary>Gets the task's <c>timings_per_token</c>, which <c>/slots</c> shows among its params.</summary>
+    public bool TimingsPerToken { get; init; }
 }

@@ -13,21 +13,27 @@ internal static class LoadResponses
 
     public const string MetricsNotSupported = "This server does not support metrics endpoint. Start it with `--metrics`";
 
-    /// <summary>Each slot: its id, context, whether it is processing, and its current or last task (absent before its first).</summary>
-    public static GatewayResponse Slots(bool[] busy, long?[] tasks, int contextSize) =>
-        new(200, JsonBuffer.Write((busy, tasks, contextSize), static (w, s) =>
+    /// <summary>
+    /// Each slot: its id, context, whether it is processing, and its current or last task with the task's params (absent
+    /// before its first; of the params, only <c>timings_per_token</c>).
+    /// </summary>
+    public static GatewayResponse Slots(SlotsSnapshot slots, int contextSize) =>
+        new(200, JsonBuffer.Write((slots, contextSize), static (w, s) =>
         {
             w.WriteStartArray();
-            for (var slot = 0; slot < s.busy.Length; slot++)
+            for (var slot = 0; slot < s.slots.Busy.Length; slot++)
             {
                 w.WriteStartObject();
                 w.WriteNumber("id", slot);
                 w.WriteNumber("n_ctx", s.contextSize);
                 w.WriteBoolean("speculative", false);
-                w.WriteBoolean("is_processing", s.busy[slot]);
-                if (s.tasks[slot] is { } task)
+                w.WriteBoolean("is_processing", s.slots.Busy[slot]);
+                if (s.slots.Tasks[slot] is { } task)
                 {
                     w.WriteNumber("id_task", task);
+                    w.WriteStartObject("params");
+                    w.WriteBoolean("timings_per_token", s.slots.TimingsPerToken[slot]);
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndObject();

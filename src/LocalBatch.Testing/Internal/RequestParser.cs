@@ -279,6 +279,10 @@ internal static class RequestParser
             ? (int)Math.Clamp(Math.Truncate(slotValue.GetValue<double>()), int.MinValue, int.MaxValue)
             : -1;
         var cachePrompt = request["cache_prompt"] is not JsonValue cacheValue || !cacheValue.TryGetValue<bool>(out var c) || c;
+
+        // Kept in the task's params, which /slots shows: llama-server keeps it for all but Anthropic's messages (measured).
+        var timingsPerToken = route != GatewayRoute.Messages
+            && request["timings_per_token"] is JsonValue timingsValue && timingsValue.TryGetValue<bool>(out var t) && t;
         return new GenerationJob
         {
             IsChat = route != GatewayRoute.Completions,
@@ -289,6 +293,7 @@ internal static class RequestParser
             Stream = stream,
             SlotId = slotId,
             CachePrompt = cachePrompt,
+            TimingsPerToken = timingsPerToken,
         };
     }
 

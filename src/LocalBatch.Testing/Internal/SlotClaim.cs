@@ -28,6 +28,7 @@ internal sealed class SlotClaim
         {
             PinnedSlot = job.SlotId,
             IsGeneration = true,
+            TimingsPerToken = job.TimingsPerToken,
             Prompts = prompts,
             ReusePrefix = job.CachePrompt,
             Similarity = prompts is null ? 0 : cache!.SlotPromptSimilarity,
@@ -40,6 +41,9 @@ internal sealed class SlotClaim
 
     /// <summary>Gets a value indicating whether the request is a completion or chat completion.</summary>
     public bool IsGeneration { get; init; }
+
+    /// <summary>Gets the task's <c>timings_per_token</c> (false for embeddings), shown by <c>/slots</c> among its params.</summary>
+    public bool TimingsPerToken { get; init; }
 
     /// <summary>
     /// Gets the token ids of the prompts the request runs, in order (each prompt once per choice), or

@@ -13,12 +13,14 @@ internal sealed class SlotScheduler
     private readonly SlotPromptCache _cache;
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly long?[] _tasks;
+    private readonly bool[] _timingsPerToken;
     private long _lastTask;
 
     public SlotScheduler(int slots)
     {
         _busy = new bool[slots];
         _tasks = new long?[slots];
+        _timingsPerToken = new bool[slots];
         _cache = new SlotPromptCache(slots);
     }
 
@@ -113,12 +115,15 @@ internal sealed class SlotScheduler
         }
     }
 
-    /// <summary>What <c>/slots</c> and <c>/metrics</c> show: each slot's state and current or last task, and the requests waiting.</summary>
-    public (bool[] Busy, long?[] Tasks, int Waiting) Snapshot()
+    /// <summary>
+    /// What <c>/slots</c> and <c>/metrics</c> show: each slot's state, its current or last task and that task's
+    /// <c>timings_per_token</c>, and the requests waiting.
+    /// </summary>
+    public SlotsSnapshot Snapshot()
     {
         lock (_lock)
         {
-            return ([.. _busy], [.. _tasks], _waiters.Count);
+            return new SlotsSnapshot([.. _busy], [.. _tasks], [.. _timingsPerToken], _waiters.Count);
         }
     }
 
@@ -126,6 +131,7 @@ internal sealed class SlotScheduler
     {
         _busy[slot] = true;
         _tasks[slot] = ++_lastTask;
+        _timingsPerToken[slot] = claim.TimingsPerToken;
         return new SlotGrant(slot, _cache.Launch(slot, _busy, claim));
     }
 

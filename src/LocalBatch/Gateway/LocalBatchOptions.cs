@@ -83,6 +83,21 @@ public sealed class LocalBatchOptions
     /// </value>
     public bool UsePrefixAffinity { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a prefix-affinity lane keeps one slot of its llama-server (<c>id_slot</c>),
+    /// so that its requests, one after another, find their shared prefix in that slot's cache.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="false"/>: llama-server itself gives a request the idle slot whose cached prompt is
+    /// most like it, and on a CPU llama-server keeping slots measured no faster (0.94–1.11× of the server's choice,
+    /// within the runs' noise; <c>bench affinity ROUNDS URL</c>). With <see langword="true"/>, a slot is kept by one
+    /// lane at a time, only on a server whose slots are known from its <c>/props</c>, and only while no interactive
+    /// request is seen there (a request pinned to a busy slot waits for it even when another is free); a lane that finds
+    /// no slot to keep lets the server choose. A request that names its own <c>id_slot</c> keeps it. No effect without
+    /// <see cref="UsePrefixAffinity"/>.
+    /// </value>
+    public bool UseSlotPinning { get; set; }
+
     /// <summary>Gets or sets how batch work shares a server with interactive requests.</summary>
     /// <value>
     /// The default is <see cref="LocalBatch.BatchPriority.Background"/>: batches yield slots to interactive requests (the

@@ -205,6 +205,8 @@ public sealed partial class LocalGatewayClient
     {
         private int _attempts;
         private ServerEndpoint? _server;
+        private PlacedBody? _placed;
+        private bool _read;
 
         /// <summary>Gets or sets the transient failure of the attempt made before the retry pipeline took over.</summary>
         public Outcome<T>? FirstFailure { get; set; }
@@ -247,10 +249,32 @@ public sealed partial class LocalGatewayClient
             }
         }
 
-        private Task<T> SendToAsync(ServerEndpoint target, CancellationToken cancellationToken)
+        private Task<T> SendToAsync(ServerEndpoint target, CancellationToken cancellationToken, byte[]? body = null)
         {
             Volatile.Write(ref _server, target);
-            return client.SendWithinTimeoutAsync(target, method, path, content, read, cancellationToken);
+            return client.SendWithinTimeoutAsync(target, method, path, body ?? content, read, cancellationToken);
+        }
+
+        /// <summary>
+        /// What a batch request's body lets the pool add (read once per call): this client's mark, when batches yield
+        /// to interactive requests, and its lane's slot (see <see cref="PlacedBody"/>). An interactive request takes neither.
+        /// </summary>
+        private Placement PlacementOf(TurnGroup? group)
+        {
+            if (group is null)
+            {
+                return Placement.None;
+            }
+
+            if (!_read)
+            {
+                _placed = PlacedBody.Read(path, content!);
+                _read = true;
+            }
+
+            return _placed is null
+                ? Placement.None
+                : new Placement(_placed.CanMark && client.Options.BatchPriority == BatchPriority.Background, _placed.CanPin ? SlotPin.Current : null);
         }
 
         /// <summary>
@@ -264,11 +288,13 @@ public sealed partial class LocalGatewayClient
             List<ServerEndpoint>? tried = null;
             while (true)
             {
-                var lease = await client.Pool.AcquireAsync(tried, preferred, TurnGroup.Current, cancellationToken).ConfigureAwait(false);
+                var group = TurnGroup.Current;
+                var lease = await client.Pool.AcquireAsync(tried, preferred, group, PlacementOf(group), cancellationToken).ConfigureAwait(false);
                 var outcome = AttemptOutcome.Abandoned;
                 try
                 {
-                    var answer = await SendToAsync(lease.Endpoint, cancellationToken).ConfigureAwait(false);
+                    var body = _placed is { } placed && (lease.Marked || lease.Slot >= 0) ? placed.With(lease.Marked, lease.Slot) : null;
+                    var answer = await SendToAsync(lease.Endpoint, cancellationToken, body).ConfigureAwait(false);
                     outcome = AttemptOutcome.Answered;
                     return answer;
                 }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using LocalBatch.Testing;
 using LocalBatch.Tests.Support;
 
@@ -55,6 +56,29 @@ public sealed class BackgroundBatchTests
 
         Assert.Equal((0, 0), (server.Interactive, server.Reserved));
         Assert.Equal((1, 1), (gateway.Counters.GetRequests("/slots"), gateway.Counters.GetRequests("/metrics")));
+    }
+
+    [Fact]
+    public async Task Batch_MarksItsRequestsOnceSlotsShowTheField_AndNeverTakesThemForOtherClients()
+    {
+        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions { Slots = 4 });
+        using var processor = new LocalBatchProcessor(new LocalBatchOptions { Endpoint = gateway.Endpoint });
+        var reports = new Reports();
+        gateway.Pause();
+
+        // The first four go unmarked (no look yet); the look shows their params, so the other four carry the mark.
+        var batch = processor.ProcessBatchCompletionsAsync(Enumerable.Range(0, 8).Select(static i => $"prompt {i}"), progress: reports);
+        await gateway.WaitForInFlightAsync(4);
+        var looks = processor.Client.Pool.LooksRead;
+        await Eventually.HoldsAsync(() => processor.Client.Pool.LooksRead > looks, "the pool never looked");
+        gateway.Resume();
+        var results = await batch;
+
+        Assert.All(results, static result => Assert.True(result.IsSuccess));
+        Assert.False(reports.AnyYielding);
+        using var http = new HttpClient { BaseAddress = gateway.Endpoint };
+        using var slots = JsonDocument.Parse(await http.GetStringAsync("/slots"));
+        Assert.Contains(slots.RootElement.EnumerateArray(), static slot => slot.GetProperty("params").GetProperty("timings_per_token").GetBoolean());
     }
 
     [Fact]

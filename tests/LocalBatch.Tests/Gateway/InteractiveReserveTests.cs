@@ -128,6 +128,36 @@ public sealed class InteractiveReserveTests : IDisposable
     }
 
     [Fact]
+    public async Task MarkedBatchRequests_AreThisClients_WhileAnUnmarkedTaskThatRanBetweenLooksIsSomeoneElses()
+    {
+        var pool = Create();
+        var batch = new TurnGroup(string.Empty);
+
+        // Before the server showed that its slots keep the field, a request goes unmarked; after, batch requests carry it.
+        var first = await pool.AcquireAsync(null, null, batch, new Placement(Markable: true, Pin: null), CancellationToken.None);
+        _probe.Load = new ServerLoad(1, [5, null, null, null], ShowsMarks: true);
+        await LookAsync();
+        var marked = new List<EndpointLease>();
+        for (var i = 0; i < 3; i++)
+        {
+            marked.Add(await pool.AcquireAsync(null, null, batch, new Placement(Markable: true, Pin: null), CancellationToken.None));
+        }
+
+        Assert.False(first.Marked);
+        Assert.All(marked, static lease => Assert.True(lease.Marked));
+
+        // Four busy slots, three of them marked: the one unmarked is this client's first request.
+        await LookAsync();
+        Assert.Equal((0, 0), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
+
+        // A marked request ended, and its slot then ran a task without the mark, already over: someone else's.
+        pool.Complete(marked[0], AttemptOutcome.Answered);
+        _probe.Load = new ServerLoad(1, [5, 9, null, null], ShowsMarks: true);
+        await LookAsync();
+        Assert.Equal((0, 1), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
+    }
+
+    [Fact]
     public async Task ServerWithoutSlotsOrMetrics_IsAskedOnce_AndBatchesTakeEverySlot()
     {
         var pool = Create();
@@ -239,29 +269,5 @@ public sealed class InteractiveReserveTests : IDisposable
         var read = _pool!.LooksRead;
         _time.Advance(EndpointPool.LookInterval);
         await Eventually.HoldsAsync(() => _pool.LooksRead > read, "the pool never looked at the server");
-    }
-
-    /// <summary>A server of 4 slots whose load is what the test says (<see langword="null"/>: neither /slots nor /metrics).</summary>
-    private sealed class LoadProbe : IServerProbe
-    {
-
-        public ServerLoad? Load { get; set; } = new(0, [null, null, null, null]);
-
-        public List<LoadSource> Asked { get; } = [];
-
-        public Task<GatewayProps?> ReadPropsAsync(ServerEndpoint server, CancellationToken cancellationToken) =>
-            Task.FromResult<GatewayProps?>(new GatewayProps { TotalSlots = 4 });
-
-        public Task<bool> IsReadyAsync(ServerEndpoint server, CancellationToken cancellationToken) => Task.FromResult(true);
-
-        public Task<ServerLoad?> ReadLoadAsync(ServerEndpoint server, LoadSource source, CancellationToken cancellationToken)
-        {
-            lock (Asked)
-            {
-                Asked.Add(source);
-            }
-
-            return Task.FromResult(Load);
-        }
     }
 }

@@ -27,6 +27,37 @@ public sealed class PrefixAffinityTests
     }
 
     [Fact]
+    public async Task ProcessBatch_SlotPinningOn_EachLaneKeepsASlotOfItsOwn()
+    {
+        var slots = new ConcurrentQueue<(string Document, int? Slot)>();
+        await using var gateway = await SimulatedGateway.StartAsync(new SimulatedGatewayOptions
+        {
+            Slots = 4,
+            FaultSelector = request =>
+            {
+                if (request.Path == "/v1/completions")
+                {
+                    slots.Enqueue((DocumentOf((string)request.Body!["prompt"]!), (int?)request.Body["id_slot"]));
+                }
+
+                return null;
+            },
+        });
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, static o => o.UseSlotPinning = true));
+
+        // Three documents on four slots (from /props): each lane's runs one after another on a slot of its own.
+        var results = await processor.ProcessBatchCompletionsAsync(Shuffled().Where(static p => DocumentOf(p) is "Document 0" or "Document 1" or "Document 2"));
+
+        Assert.All(results, static r => Assert.True(r.IsSuccess));
+        Assert.All(slots, static s => Assert.InRange(s.Slot ?? -1, 0, 3));
+        foreach (var slot in slots.GroupBy(static s => s.Slot))
+        {
+            var documents = slot.Select(static s => s.Document).ToList();
+            Assert.Equal(documents.Distinct().Count(), Runs(documents));
+        }
+    }
+
+    [Fact]
     public async Task ProcessBatch_AffinityOff_InputOrder()
     {
         var arrivals = new ConcurrentQueue<string>();

@@ -4,4 +4,6 @@ namespace LocalBatch.Gateway.Internal;
 /// <param name="Endpoint">The server the attempt goes to.</param>
 /// <param name="Started">When the slot was taken (a <see cref="TimeProvider"/> timestamp), for the attempt's latency.</param>
 /// <param name="Group">The batch work the attempt belongs to; <see langword="null"/> for an interactive request.</param>
-internal readonly record struct EndpointLease(ServerEndpoint Endpoint, long Started, TurnGroup? Group = null);
+/// <param name="Marked">Whether the attempt is to carry this client's mark (<see cref="OwnRequestMark"/>).</param>
+/// <param name="Slot">The slot the attempt is pinned to (<c>id_slot</c>, see <see cref="SlotPin"/>); negative for none.</param>
+internal readonly record struct EndpointLease(ServerEndpoint Endpoint, long Started, TurnGroup? Group = null, bool Marked = false, int Slot = -1);

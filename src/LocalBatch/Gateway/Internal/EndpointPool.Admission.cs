@@ -32,7 +32,16 @@ internal sealed partial class EndpointPool
     /// with the fewest requests in flight, the first come among equals.
     /// </remarks>
     /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
-    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, CancellationToken cancellationToken)
+    public ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, CancellationToken cancellationToken) =>
+        AcquireAsync(tried, preferred, group, Placement.None, cancellationToken);
+
+    /// <summary>
+    /// Waits for a slot as <see cref="AcquireAsync(IReadOnlyCollection{ServerEndpoint}, ServerEndpoint, TurnGroup, CancellationToken)"/>
+    /// does, for a request that can carry this client's mark or be pinned to its lane's slot (<paramref name="placement"/>):
+    /// the lease says whether it is to carry the mark (<see cref="EndpointLease.Marked"/>) and its slot (<see cref="EndpointLease.Slot"/>).
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
+    public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement, CancellationToken cancellationToken)
     {
         StartLookUps();
         Waiter waiter;
@@ -46,9 +55,9 @@ internal sealed partial class EndpointPool
 
             var now = _time.GetTimestamp();
             var nobodyFirst = group is null ? _interactiveWaiting == 0 : _waiters.Count == 0;
-            if (nobodyFirst && TryTake(tried, preferred, group, now) is { } endpoint)
+            if (nobodyFirst && TryTake(tried, preferred, group, placement, now) is { } taken)
             {
-                return Leased(endpoint, group, now);
+                return Leased(taken.Endpoint, group, taken.Marked, taken.Slot, now);
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -57,7 +66,7 @@ internal sealed partial class EndpointPool
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            waiter = new Waiter(this, tried, preferred, group);
+            waiter = new Waiter(this, tried, preferred, group, placement);
             waiter.Node = _waiters.AddLast(waiter);
             _interactiveWaiting += group is null ? 1 : 0;
         }
@@ -65,14 +74,14 @@ internal sealed partial class EndpointPool
         using (cancellationToken.UnsafeRegister(static state => ((Waiter)state!).Pool.Abandon((Waiter)state), waiter))
         {
             var endpoint = await waiter.Slot.Task.ConfigureAwait(false);
-            return Leased(endpoint, group, _time.GetTimestamp());
+            return Leased(endpoint, group, waiter.Marked, waiter.PinnedSlot, _time.GetTimestamp());
         }
     }
 
-    private EndpointLease Leased(ServerEndpoint endpoint, TurnGroup? group, long now)
+    private EndpointLease Leased(ServerEndpoint endpoint, TurnGroup? group, bool marked, int slot, long now)
     {
         _metrics.ServerAttemptStarted(endpoint, batch: group is not null);
-        return new EndpointLease(endpoint, now, group);
+        return new EndpointLease(endpoint, now, group, marked, slot);
     }
 
     /// <summary>
@@ -115,7 +124,7 @@ internal sealed partial class EndpointPool
     }
 
     /// <summary>Takes a slot for a request, counted for its group and owner (pool lock held).</summary>
-    private ServerEndpoint? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, long now)
+    private (ServerEndpoint Endpoint, bool Marked, int Slot)? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement, long now)
     {
         RefreshReserves(now);
         if (FindServer(tried, preferred, Yields(group)) is not { } server)
@@ -123,19 +132,26 @@ internal sealed partial class EndpointPool
             return null;
         }
 
-        Take(server, group, now);
-        return server.Endpoint;
+        var (marked, slot) = Take(server, group, placement, now);
+        return (server.Endpoint, marked, slot);
     }
 
-    private void Take(ServerState server, TurnGroup? group, long now)
+    /// <summary>
+    /// Takes a slot of <paramref name="server"/>; returns whether the request is to carry the mark, and the slot it is
+    /// pinned to (negative for none) (pool lock held).
+    /// </summary>
+    private (bool Marked, int Slot) Take(ServerState server, TurnGroup? group, Placement placement, long now)
     {
-        server.Take(batch: group is not null, now);
+        var marked = server.Marks(Yields(group), placement.Markable);
+        var slot = group is not null && placement.Pin is { } pin ? PinFor(server, pin) : -1;
+        server.Take(batch: group is not null, marked, now);
         CountInFlight(group, 1);
+        return (marked, slot);
     }
 
-    private void Untake(ServerState server, TurnGroup? group)
+    private void Untake(ServerState server, TurnGroup? group, bool marked)
     {
-        server.Untake(batch: group is not null);
+        server.Untake(batch: group is not null, marked);
         CountInFlight(group, -1);
     }
 
@@ -204,10 +220,10 @@ internal sealed partial class EndpointPool
 
             _waiters.Remove(chosen.Node!);
             _interactiveWaiting -= chosen.Group is null ? 1 : 0;
-            Take(server!, chosen.Group, now);
+            (chosen.Marked, chosen.PinnedSlot) = Take(server!, chosen.Group, chosen.Placement, now);
             if (!chosen.Slot.TrySetResult(server!.Endpoint))
             {
-                Untake(server, chosen.Group);
+                Untake(server, chosen.Group, chosen.Marked);
                 EndBatchWork(chosen.Group);
             }
         }
@@ -241,8 +257,11 @@ internal sealed partial class EndpointPool
         }
     }
 
-    /// <summary>A waiting attempt: the servers it has tried already, the server it prefers, its group, and the slot it is given.</summary>
-    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group)
+    /// <summary>
+    /// A waiting attempt: the servers it has tried already, the server it prefers, its group, what its body can carry,
+    /// and the server it is given (with whether it is to carry the mark there, and its slot).
+    /// </summary>
+    private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement)
     {
         public EndpointPool Pool { get; } = pool;
 
@@ -251,6 +270,14 @@ internal sealed partial class EndpointPool
         public IReadOnlyCollection<ServerEndpoint>? Tried { get; } = tried;
 
         public TurnGroup? Group { get; } = group;
+
+        public Placement Placement { get; } = placement;
+
+        /// <summary>Gets or sets whether the request is to carry the mark on the server it was given (set before the server is).</summary>
+        public bool Marked { get; set; }
+
+        /// <summary>Gets or sets the slot it is pinned to on the server it was given, negative for none (set before the server is).</summary>
+        public int PinnedSlot { get; set; } = -1;
 
         public TaskCompletionSource<ServerEndpoint> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -15,6 +15,9 @@ internal sealed partial class EndpointPool
     /// <summary>How often a server that this client's batches fill is given a free slot for a look (see <see cref="ServerState.ReadLoad"/>).</summary>
     public static readonly TimeSpan RoomEvery = TimeSpan.FromSeconds(2);
 
+    /// <summary>How many looks see the slot left free each <see cref="RoomEvery"/> before batch requests may take it again.</summary>
+    public const int RoomLooks = 2;
+
     private Task? _sensing;
     private long _looksRead;
 

@@ -7,7 +7,7 @@ internal sealed partial class EndpointPool
     /// One server's slots and health: how its limit is known, how many requests it takes and has, whether it is in the
     /// rotation. Guarded by the pool's lock; each method keeps one of the pool's rules.
     /// </summary>
-    private sealed class ServerState(ServerEndpoint endpoint)
+    private sealed partial class ServerState(ServerEndpoint endpoint)
     {
         private const int ServerErrorsBeforeDown = 3;
 
@@ -53,6 +53,9 @@ internal sealed partial class EndpointPool
         /// <summary>Gets the batch requests of this client holding one of its slots.</summary>
         public int BatchInUse { get; private set; }
 
+        /// <summary>Gets the requests of this client holding one of its slots that carry the mark (<see cref="OwnRequestMark"/>).</summary>
+        public int MarkedInUse { get; private set; }
+
         /// <summary>Gets the requests proxied to it that this client did not send (<c>localbatch serve</c>'s ledger).</summary>
         public int Proxied { get; private set; }
 
@@ -75,11 +78,17 @@ internal sealed partial class EndpointPool
         public bool HasRoomFor(bool background) =>
             HasRoom && (!background || BatchInUse < Limit - Math.Max(Reserved, Sensing.MakingRoom && Limit > 1 ? 1 : 0));
 
-        /// <summary>Takes one of its slots, for a batch request or an interactive one.</summary>
-        public void Take(bool batch, long now)
+        /// <summary>
+        /// Whether a batch request that can carry the mark, taking one of its slots, is to carry it: once its
+        /// <c>/slots</c> shows the field.
+        /// </summary>
+        public bool Marks(bool batch, bool markable) => batch && markable && Sensing.ShowsMarks;
+
+        /// <summary>Takes one of its slots, for a batch request or an interactive one, with the mark or without.</summary>
+        public void Take(bool batch, bool marked, long now)
         {
             InUse++;
-            Sensing.KnownStarted++;
+            CountStarted(marked, 1);
             if (batch)
             {
                 BatchInUse++;
@@ -91,11 +100,27 @@ internal sealed partial class EndpointPool
         }
 
         /// <summary>Gives a slot back without learning anything (a waiter that was given it had gone).</summary>
-        public void Untake(bool batch)
+        public void Untake(bool batch, bool marked)
         {
             InUse--;
-            Sensing.KnownStarted--;
+            CountStarted(marked, -1);
             BatchInUse -= batch ? 1 : 0;
+        }
+
+        /// <summary>
+        /// Counts a request of this client starting (1) or given back unsent (-1): a marked one in <see cref="MarkedInUse"/>,
+        /// an unmarked one among those the server shows as not marked, which its look allows for.
+        /// </summary>
+        private void CountStarted(bool marked, int delta)
+        {
+            if (marked)
+            {
+                MarkedInUse += delta;
+            }
+            else
+            {
+                Sensing.KnownStarted += delta;
+            }
         }
 
         /// <summary>Counts a request proxied to it (<paramref name="delta"/> 1) or its end (-1): interactive traffic seen now.</summary>
@@ -114,13 +139,15 @@ internal sealed partial class EndpointPool
         }
 
         /// <summary>
-        /// Reads what the server says it runs: its busy slots beyond those this client knows of (allowing for slots not
-        /// yet released of requests answered since the look was sent) are other clients'; so are slots that started a
-        /// task since the last look beyond the requests this client started meanwhile. Either is interactive traffic.
+        /// Reads what the server says it runs: its busy slots without this client's mark beyond the unmarked requests
+        /// this client knows of (allowing for slots not yet released of requests answered since the look was sent) are
+        /// other clients'; so are unmarked tasks started since the last look beyond the unmarked requests this client
+        /// started meanwhile. Either is interactive traffic.
         /// </summary>
         public void ReadLoad(ServerLoad load, long now, long roomEvery)
         {
-            var known = InUse + Proxied + (int)(Sensing.KnownCompleted - Sensing.CompletedAtLook);
+            Sensing.ShowsMarks |= load.ShowsMarks;
+            var known = InUse - MarkedInUse + Proxied + (int)(Sensing.KnownCompleted - Sensing.CompletedAtLook);
             Foreign = Math.Max(0, load.Busy - known);
             var startedOthers = Sensing.CountForeignStarts(load.TaskIds);
             if (Foreign > 0 || startedOthers > 0)
@@ -128,17 +155,21 @@ internal sealed partial class EndpointPool
                 Sensing.InteractiveSeen = now;
             }
 
-            // While this client fills every slot, another client's request waits in the server's queue, and then one
-            // of this client's waits in its place: /slots cannot tell them apart. So now and then a slot is left free
-            // until the next look, where such a request shows (running, or as a task this client did not start).
-            var full = load.Busy >= Limit && InUse >= Limit && Foreign == 0 && startedOthers == 0;
-            if (Sensing.MakingRoom)
+            // While this client fills every slot, another client's request waits in the server's queue, runs in the
+            // first slot that frees, and one of this client's takes it over at once: a look rarely catches it. So now
+            // and then a slot is left free for RoomLooks looks, where such a request runs at once and shows (running,
+            // or as a task this client did not start, which stays in the free slot).
+            if (Foreign > 0 || startedOthers > 0)
             {
-                Sensing.MakingRoom = InUse >= Limit;
+                Sensing.RoomLooksLeft = 0;
             }
-            else if (full && load.TaskIds is not null && now - Sensing.RoomMade >= roomEvery)
+            else if (Sensing.MakingRoom)
             {
-                Sensing.MakingRoom = true;
+                Sensing.RoomLooksLeft -= InUse < Limit ? 1 : 0;
+            }
+            else if (InUse >= Limit && load.TaskIds is not null && now - Sensing.RoomMade >= roomEvery)
+            {
+                Sensing.RoomLooksLeft = RoomLooks;
                 Sensing.RoomMade = now;
             }
         }
@@ -166,11 +197,19 @@ internal sealed partial class EndpointPool
         /// out of the rotation that answers anyway (when every server was out, attempts went to all) is back.
         /// </summary>
         /// <returns>Whether it left the rotation, and whether it came back.</returns>
-        public (bool Down, bool Back) Complete(AttemptOutcome outcome, bool batch, TimeSpan rtt, DateTimeOffset now, long timestamp)
+        public (bool Down, bool Back) Complete(AttemptOutcome outcome, bool batch, bool marked, TimeSpan rtt, DateTimeOffset now, long timestamp)
         {
             var inFlight = InUse;
             InUse--;
-            Sensing.KnownCompleted++;
+            if (marked)
+            {
+                MarkedInUse--;
+            }
+            else
+            {
+                Sensing.KnownCompleted++;
+            }
+
             if (batch)
             {
                 BatchInUse--;

@@ -2,7 +2,7 @@ namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
 /// What the pool keeps of one server to tell other clients' requests from its own (pool lock): how many requests it
-/// knows were started and answered there (its own and those proxied through it), what they were when the server was
+/// knows were started and answered there without the mark (its own and those proxied through it), what they were when the server was
 /// last asked, the slots' tasks then, and when interactive traffic was last seen there.
 /// </summary>
 internal sealed class LoadSensing
@@ -25,10 +25,19 @@ internal sealed class LoadSensing
     public long InteractiveSeen { get; set; }
 
     /// <summary>
-    /// Gets or sets a value indicating whether batch requests leave one slot free until a look sees it free, so that a
-    /// request of another client queued behind this client's shows.
+    /// Gets or sets how many more looks batch requests leave one slot free for, so that a request of another client
+    /// queued behind this client's runs there and shows.
     /// </summary>
-    public bool MakingRoom { get; set; }
+    public int RoomLooksLeft { get; set; }
+
+    /// <summary>Gets a value indicating whether batch requests leave one slot free now to look (<see cref="RoomLooksLeft"/>).</summary>
+    public bool MakingRoom => RoomLooksLeft > 0;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the server's <c>/slots</c> shows each task's <c>timings_per_token</c>:
+    /// from then on this client's batch requests carry the mark (<see cref="OwnRequestMark"/>).
+    /// </summary>
+    public bool ShowsMarks { get; set; }
 
     /// <summary>Gets or sets when a slot was last left free to look (a timestamp).</summary>
     public long RoomMade { get; set; }

@@ -5,7 +5,7 @@ namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
 /// Reads a server's load from llama-server's own answers: <c>GET /slots</c> (an array of slots, each with
-/// <c>is_processing</c> and, once it ran a task, <c>id_task</c>) and <c>GET /metrics</c> (Prometheus text with
+/// <c>is_processing</c> and, once it ran a task, <c>id_task</c> and the task's <c>params</c>) and <c>GET /metrics</c> (Prometheus text with
 /// <c>llamacpp:requests_processing</c> and <c>llamacpp:requests_deferred</c>).
 /// </summary>
 internal static class ServerLoadReader
@@ -38,6 +38,7 @@ internal static class ServerLoadReader
         }
 
         var busy = 0;
+        var showsMarks = false;
         var tasks = new long?[slots.GetArrayLength()];
         var index = 0;
         foreach (var slot in slots.EnumerateArray())
@@ -48,11 +49,14 @@ internal static class ServerLoadReader
                 throw new JsonException("A slot of /slots has no is_processing.");
             }
 
-            busy += processing.GetBoolean() ? 1 : 0;
-            tasks[index++] = slot.TryGetProperty("id_task", out var task) && task.TryGetInt64(out var id) ? id : null;
+            // A slot running or having run one of this client's marked requests counts neither as busy nor as a task.
+            var (shown, marked) = OwnRequestMark.Of(slot);
+            showsMarks |= shown;
+            busy += processing.GetBoolean() && !marked ? 1 : 0;
+            tasks[index++] = !marked && slot.TryGetProperty("id_task", out var task) && task.TryGetInt64(out var id) ? id : null;
         }
 
-        return new ServerLoad(busy, tasks);
+        return new ServerLoad(busy, tasks, showsMarks);
     }
 
     public static ServerLoad FromMetrics(string text)

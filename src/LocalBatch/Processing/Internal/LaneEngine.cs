@@ -6,7 +6,7 @@ namespace LocalBatch.Processing.Internal;
 /// The one engine every batch of the library runs on: N lanes, each taking the next run from its source and sending
 /// the run's items one after another, awaited together with <see cref="Task.WhenAll(Task[])"/>. The lanes are the
 /// batch's own bound (never more than N of its requests outstanding); whether a request may start now, and on which
-/// server, is decided at one admission point, the client's pool (<see cref="Gateway.Internal.EndpointPool.AcquireAsync"/>),
+/// server, is decided at one admission point, the client's pool (<see cref="Gateway.Internal.EndpointPool.AcquireAsync(IReadOnlyCollection{Gateway.Internal.ServerEndpoint}, Gateway.Internal.ServerEndpoint, Gateway.Internal.TurnGroup, Gateway.Internal.Placement, CancellationToken)"/>),
 /// which every batch, processor call and queue on a client shares, so that together they never overrun a server and
 /// take turns. The processor's lists, streams and runs of shared prefixes, embedding chunks, the request queue and batch
 /// jobs differ only in their source of runs and in what they do with each outcome.
@@ -43,24 +43,37 @@ internal static partial class LaneEngine
 
     private static async Task LaneAsync<T>(IRunSource<T> source, Func<T, Lane, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
+        // A lane whose runs share prefixes keeps a slot of its server, where it can (id_slot), until it ends.
         var lane = new Lane(source.SharesPrefixes);
-        while (true)
+        if (lane.Pin is { } pin)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var run = await source.NextAsync(cancellationToken).ConfigureAwait(false);
-            if (run.IsEmpty)
-            {
-                return;
-            }
+            SlotPin.Enter(pin);
+        }
 
-            // The first item of a run taken is always handed on (a queue accounts for an item it was given even when
-            // cancelled); the rest of a run does not start once the run is cancelled.
-            await send(run.Span[0], lane, cancellationToken).ConfigureAwait(false);
-            for (var i = 1; i < run.Length; i++)
+        try
+        {
+            while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await send(run.Span[i], lane, cancellationToken).ConfigureAwait(false);
+                var run = await source.NextAsync(cancellationToken).ConfigureAwait(false);
+                if (run.IsEmpty)
+                {
+                    return;
+                }
+
+                // The first item of a run taken is always handed on (a queue accounts for an item it was given even when
+                // cancelled); the rest of a run does not start once the run is cancelled.
+                await send(run.Span[0], lane, cancellationToken).ConfigureAwait(false);
+                for (var i = 1; i < run.Length; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await send(run.Span[i], lane, cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+        finally
+        {
+            lane.Pin?.End();
         }
     }
 }
