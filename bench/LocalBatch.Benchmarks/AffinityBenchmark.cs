@@ -39,6 +39,37 @@ internal static class AffinityBenchmark
         await CompareAsync(gateway, "nothing shared, batch file", rounds, shared: false, file: true);
     }
 
+    /// <summary>
+    /// On a real llama-server: the shared documents through the processor with affinity and lanes keeping their slots
+    /// (<c>id_slot</c>), with affinity and the server choosing the slot, and in input order, alternating, as ratios.
+    /// Documents of <paramref name="words"/> words, sized to the server's context a slot.
+    /// </summary>
+    public static async Task RunOnServerAsync(Uri server, int rounds, int words)
+    {
+        (string Name, bool Affinity, bool Pinning)[] modes = [("affinity, slots kept", true, true), ("affinity, server picks", true, false), ("input order", false, false)];
+        var rates = modes.Select(static _ => new List<double>()).ToArray();
+        Console.WriteLine(Invariant($"{server}: {Documents} documents x {Questions} questions ({words} + {QuestionWords} words), shuffled; median of {rounds} alternating rounds"));
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var i in round % 2 == 0 ? [0, 1, 2] : new[] { 2, 1, 0 })
+            {
+                var prompts = Prompts(shared: true, words);
+                using var processor = new LocalBatchProcessor(new LocalBatchOptions { Endpoint = server, UsePrefixAffinity = modes[i].Affinity, UseSlotPinning = modes[i].Pinning });
+                var started = Stopwatch.GetTimestamp();
+                var results = await processor.ProcessBatchCompletionsAsync(prompts, new CompletionOptions { MaxTokens = 8 });
+                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                rates[i].Add(results.All(static r => r.IsSuccess) ? prompts.Count / seconds : throw new InvalidOperationException("A request failed."));
+            }
+        }
+
+        for (var i = 0; i < modes.Length; i++)
+        {
+            Console.WriteLine(Invariant($"  {modes[i].Name,-24} {Stats.Median(rates[i]),8:0.0} req/s = {Stats.Median(rates[i]) / Stats.Median(rates[2]):0.00}x input order (rounds: {string.Join(", ", rates[i].Select(static r => r.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))})"));
+        }
+
+        Console.WriteLine(Invariant($"  slots kept against the server picking: {Stats.Median(rates[0]) / Stats.Median(rates[1]):0.00}x"));
+    }
+
     private static async Task CompareAsync(SimulatedGateway gateway, string name, int rounds, bool shared, bool file)
     {
         var on = new List<double>();
@@ -59,9 +90,9 @@ internal static class AffinityBenchmark
             }
         }
 
-        var withAffinity = Median(on);
-        var inOrder = Median(off);
-        Console.WriteLine(Invariant($"{name,-40} {withAffinity,15:0.0} {inOrder,12:0.0} {withAffinity / inOrder,7:0.00} {Median(cachedOn),13:0.00}"));
+        var withAffinity = Stats.Median(on);
+        var inOrder = Stats.Median(off);
+        Console.WriteLine(Invariant($"{name,-40} {withAffinity,15:0.0} {inOrder,12:0.0} {withAffinity / inOrder,7:0.00} {Stats.Median(cachedOn),13:0.00}"));
     }
 
     private static async Task<double> RunProcessorAsync(SimulatedGateway gateway, List<string> prompts, bool affinity)
@@ -99,16 +130,16 @@ internal static class AffinityBenchmark
     }
 
     /// <summary>Questions about documents of this run's own (so nothing is cached from an earlier run), shuffled; or prompts that share nothing.</summary>
-    private static List<string> Prompts(bool shared)
+    private static List<string> Prompts(bool shared, int documentWords = DocumentWords)
     {
         var run = Interlocked.Increment(ref s_run);
         var prompts = new List<string>();
         for (var d = 0; d < Documents; d++)
         {
-            var document = string.Join(' ', Enumerable.Range(0, DocumentWords).Select(w => Invariant($"r{run}d{d}w{w}")));
+            var document = string.Join(' ', Enumerable.Range(0, documentWords).Select(w => Invariant($"r{run}d{d}w{w}")));
             for (var q = 0; q < Questions; q++)
             {
-                var text = shared ? document : string.Join(' ', Enumerable.Range(0, DocumentWords).Select(w => Invariant($"r{run}d{d}q{q}w{w}")));
+                var text = shared ? document : string.Join(' ', Enumerable.Range(0, documentWords).Select(w => Invariant($"r{run}d{d}q{q}w{w}")));
                 prompts.Add(text + "\n" + string.Join(' ', Enumerable.Range(0, QuestionWords).Select(w => Invariant($"question{q}word{w}"))));
             }
         }
@@ -117,5 +148,4 @@ internal static class AffinityBenchmark
         return [.. prompts.OrderBy(_ => random.Next())];
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

@@ -47,7 +47,7 @@ internal static partial class CpuBenchmark
                 }
             }
 
-            var toolCpu = Median(tool.Select(run => run.Cpu));
+            var toolCpu = Stats.Median(tool.Select(run => run.Cpu));
             Console.WriteLine($"median: localbatch run {toolCpu:0.00} s CPU");
             if (python is null)
             {
@@ -55,7 +55,7 @@ internal static partial class CpuBenchmark
                 return;
             }
 
-            var loopCpu = Median(loop.Select(run => run.Cpu));
+            var loopCpu = Stats.Median(loop.Select(run => run.Cpu));
             Console.WriteLine($"median: aiohttp loop {loopCpu:0.00} s CPU; ratio {toolCpu / loopCpu:0.00} (target <= 1.5)");
         }
         finally
@@ -118,12 +118,6 @@ internal static partial class CpuBenchmark
         }
 
         return Directory.GetCurrentDirectory();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>User + system CPU of every child process waited for so far (getrusage(RUSAGE_CHILDREN)).</summary>

@@ -23,7 +23,7 @@ internal static class InteractiveBenchmark
     {
         if (server is not null)
         {
-            await MeasureAsync(Invariant($"llama-server at {server}"), server, requests ?? 300);
+            await MeasureAsync(Invariant($"llama-server at {server}"), server, requests ?? 300, rounds: 3);
             return;
         }
 
@@ -44,33 +44,53 @@ internal static class InteractiveBenchmark
                 LatencyPerTokenPerBusySlot = shared,
                 ContextSize = 4096,
             });
-            await MeasureAsync(name, gateway.Endpoint, requests ?? count);
+            await MeasureAsync(name, gateway.Endpoint, requests ?? count, rounds: 2);
         }
     }
 
-    private static async Task MeasureAsync(string name, Uri server, int requests)
+    /// <summary>
+    /// Measures the stream alone and the batch alone, in the foreground and the background, and both together: in
+    /// <paramref name="rounds"/> rounds, every other one in reverse order, so that a server that slows as its prompt
+    /// cache fills (llama-server's <c>--cache-ram</c>) or a noisy neighbour weighs on every run alike. Rates are the
+    /// rounds' medians; percentiles are of every round's latencies together.
+    /// </summary>
+    private static async Task MeasureAsync(string name, Uri server, int requests, int rounds)
     {
-        Console.WriteLine(name);
+        Console.WriteLine(Invariant($"{name} ({rounds} round{(rounds == 1 ? string.Empty : "s")})"));
         using var http = new HttpClient { BaseAddress = server };
         await ChatAsync(http);
+        await BatchAsync(server, Math.Min(requests, 40), BatchPriority.Foreground, http, stream: false, quiet: true);
 
-        var idle = await StreamAsync(http, TimeSpan.FromSeconds(8), new TaskCompletionSource().Task);
-        var alone = await BatchAsync(server, requests, BatchPriority.Foreground, http, stream: false);
-        var aloneBackground = await BatchAsync(server, requests, BatchPriority.Background, http, stream: false);
-        var foreground = await BatchAsync(server, requests, BatchPriority.Foreground, http, stream: true);
-        var background = await BatchAsync(server, requests, BatchPriority.Background, http, stream: true);
-
-        var idleP95 = Percentile(idle, 0.95);
-        Console.WriteLine(Invariant($"  stream alone: p50 {Percentile(idle, 0.5):0.0} ms, p95 {idleP95:0.0} ms; batch alone {alone.Rate:0.0} req/s"));
-        Console.WriteLine(Invariant($"  batch alone in the background: {aloneBackground.Rate:0.0} req/s = {aloneBackground.Rate / alone.Rate:0.000} of the foreground"));
-        foreach (var (label, run) in new[] { ("foreground (as before)", foreground), ("background (default)", background) })
+        List<double> idle = [];
+        (BatchPriority Priority, bool Stream)[] runs =
+        [
+            (BatchPriority.Foreground, false), (BatchPriority.Background, false), (BatchPriority.Foreground, true), (BatchPriority.Background, true),
+        ];
+        var rates = runs.Select(static _ => new List<double>()).ToArray();
+        var latencies = runs.Select(static _ => new List<double>()).ToArray();
+        for (var round = 0; round < rounds; round++)
         {
-            var p95 = Percentile(run.Latencies, 0.95);
-            Console.WriteLine(Invariant($"  with the stream, batch in the {label}: stream p50 {Percentile(run.Latencies, 0.5):0.0} ms, p95 {p95:0.0} ms = {p95 / idleP95:0.00}x idle; batch {run.Rate:0.0} req/s = {run.Rate / alone.Rate:0.000} of alone"));
+            idle.AddRange(await StreamAsync(http, TimeSpan.FromSeconds(8), new TaskCompletionSource().Task));
+            foreach (var i in round % 2 == 0 ? [0, 1, 2, 3] : new[] { 3, 2, 1, 0 })
+            {
+                var run = await BatchAsync(server, requests, runs[i].Priority, http, runs[i].Stream);
+                rates[i].Add(run.Rate);
+                latencies[i].AddRange(run.Latencies);
+            }
+        }
+
+        var alone = Stats.Median(rates[0]);
+        var idleP95 = Stats.Percentile(idle, 0.95);
+        Console.WriteLine(Invariant($"  stream alone: p50 {Stats.Percentile(idle, 0.5):0.0} ms, p95 {idleP95:0.0} ms; batch alone {alone:0.0} req/s (rounds: {string.Join(", ", rates[0].Select(static r => r.ToString("0.0", CultureInfo.InvariantCulture)))})"));
+        Console.WriteLine(Invariant($"  batch alone in the background: {Stats.Median(rates[1]):0.0} req/s = {Stats.Median(rates[1]) / alone:0.000} of the foreground"));
+        foreach (var (label, i) in new[] { ("foreground (as before)", 2), ("background (default)", 3) })
+        {
+            var p95 = Stats.Percentile(latencies[i], 0.95);
+            Console.WriteLine(Invariant($"  with the stream, batch in the {label}: stream p50 {Stats.Percentile(latencies[i], 0.5):0.0} ms, p95 {p95:0.0} ms = {p95 / idleP95:0.00}x idle; batch {Stats.Median(rates[i]):0.0} req/s = {Stats.Median(rates[i]) / alone:0.000} of alone"));
         }
     }
 
-    private static async Task<(double Rate, List<double> Latencies)> BatchAsync(Uri server, int requests, BatchPriority priority, HttpClient http, bool stream)
+    private static async Task<(double Rate, List<double> Latencies)> BatchAsync(Uri server, int requests, BatchPriority priority, HttpClient http, bool stream, bool quiet = false)
     {
         using var processor = new LocalBatchProcessor(new LocalBatchOptions { Endpoint = server, BatchPriority = priority });
         var options = new CompletionOptions
@@ -85,7 +105,10 @@ internal static class InteractiveBenchmark
         var latencies = stream ? await StreamAsync(http, Timeout.InfiniteTimeSpan, batch) : [];
         var results = await batch;
         var seen = await watch;
-        Console.WriteLine(Invariant($"  ({priority}{(stream ? " with the stream" : string.Empty)}: slots kept free {seen.Share:P0} of the time; on average {seen.InFlight:0.00} batch requests in flight, {seen.Reserved:0.00} slots kept free, {seen.Interactive:0.00} interactive seen)"));
+        if (!quiet)
+        {
+            Console.WriteLine(Invariant($"  ({priority}{(stream ? " with the stream" : string.Empty)}: slots kept free {seen.Share:P0} of the time; on average {seen.InFlight:0.00} batch requests in flight, {seen.Reserved:0.00} slots kept free, {seen.Interactive:0.00} interactive seen)"));
+        }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (results.Any(static result => !result.IsSuccess))
@@ -153,11 +176,6 @@ internal static class InteractiveBenchmark
         return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
     }
 
-    internal static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -22,12 +22,12 @@ internal static class InteractiveServeBenchmark
         var foreground = await WithServerAsync(gateway, BatchPriority.Foreground, http => BatchAsync(http, requests, stream: true));
         var background = await WithServerAsync(gateway, BatchPriority.Background, http => BatchAsync(http, requests, stream: true));
 
-        var idleP95 = InteractiveBenchmark.Percentile(idle, 0.95);
-        Console.WriteLine(Invariant($"  stream alone: p50 {InteractiveBenchmark.Percentile(idle, 0.5):0.0} ms, p95 {idleP95:0.0} ms; batch alone {alone.Rate:0.0} req/s"));
+        var idleP95 = Stats.Percentile(idle, 0.95);
+        Console.WriteLine(Invariant($"  stream alone: p50 {Stats.Percentile(idle, 0.5):0.0} ms, p95 {idleP95:0.0} ms; batch alone {alone.Rate:0.0} req/s"));
         foreach (var (label, run) in new[] { ("foreground (as before)", foreground), ("background (default)", background) })
         {
-            var p95 = InteractiveBenchmark.Percentile(run.Latencies, 0.95);
-            Console.WriteLine(Invariant($"  with the stream, batch in the {label}: stream p50 {InteractiveBenchmark.Percentile(run.Latencies, 0.5):0.0} ms, p95 {p95:0.0} ms = {p95 / idleP95:0.00}x idle; batch {run.Rate:0.0} req/s = {run.Rate / alone.Rate:0.000} of alone"));
+            var p95 = Stats.Percentile(run.Latencies, 0.95);
+            Console.WriteLine(Invariant($"  with the stream, batch in the {label}: stream p50 {Stats.Percentile(run.Latencies, 0.5):0.0} ms, p95 {p95:0.0} ms = {p95 / idleP95:0.00}x idle; batch {run.Rate:0.0} req/s = {run.Rate / alone.Rate:0.000} of alone"));
         }
     }
 

@@ -10,7 +10,7 @@
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead [requests]   (LocalBatch against a raw HttpClient loop)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks overhead-process [nginx|simulator] [requests] [concurrency] [rounds]   (the same, server in another process)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks coalesce   (embedding lines in array calls against one call a line)
-//        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds]   (prefix affinity against input order)
+//        dotnet run -c Release --project bench/LocalBatch.Benchmarks affinity [rounds] [URL [words]]   (prefix affinity against input order; on a real llama-server, slots kept against not)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks cpu [TOOL]   (localbatch run's CPU against an aiohttp loop)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks promptcache [URL]   (prompt cache: simulator vs a real llama-server)
 //        dotnet run -c Release --project bench/LocalBatch.Benchmarks reliability [requests] [kills] [report]   (writes docs/RELIABILITY.md)
@@ -32,7 +32,16 @@ if (args.Length > 0 && args[0] == "coalesce")
 
 if (args.Length > 0 && args[0] == "affinity")
 {
-    await AffinityBenchmark.RunAsync(rounds: args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+    var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+    if (args.Length > 2)
+    {
+        await AffinityBenchmark.RunOnServerAsync(new Uri(args[2]), rounds, words: args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 150);
+    }
+    else
+    {
+        await AffinityBenchmark.RunAsync(rounds);
+    }
+
     return;
 }
 
