@@ -157,6 +157,42 @@ public sealed class InteractiveReserveTests : IDisposable
         Assert.Equal((0, 1), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BatchFillingEverySlot_LeavesOneFreeForTwoLooks_WhereAnotherClientsTaskShows(bool otherClientCame)
+    {
+        var pool = Create();
+        var batch = new TurnGroup(string.Empty);
+        _probe.Load = new ServerLoad(0, [null, null, null, null], ShowsMarks: true);
+        var leases = new List<EndpointLease>();
+        for (var i = 0; i < 4; i++)
+        {
+            leases.Add(await pool.AcquireAsync(null, null, batch, CancellationToken.None));
+        }
+
+        // Every slot is the batch's: the next look makes room, and the slot that frees is not taken again.
+        await LookAsync();
+        pool.Complete(leases[0], AttemptOutcome.Answered);
+        var fifth = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        await LookAsync();
+        Assert.False(fifth.IsCompleted);
+
+        // The free slot ran a task without the mark since: someone else's, and a slot stays theirs; else the room ends.
+        _probe.Load = new ServerLoad(0, [otherClientCame ? 12 : null, null, null, null], ShowsMarks: true);
+        await LookAsync();
+        if (otherClientCame)
+        {
+            Assert.Equal(1, pool.Snapshot()[0].Reserved);
+            Assert.False(fifth.IsCompleted);
+        }
+        else
+        {
+            await fifth.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, pool.Snapshot()[0].Reserved);
+        }
+    }
+
     [Fact]
     public async Task ServerWithoutSlotsOrMetrics_IsAskedOnce_AndBatchesTakeEverySlot()
     {
