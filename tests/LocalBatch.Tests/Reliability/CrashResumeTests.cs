@@ -80,7 +80,9 @@ public sealed class CrashResumeTests(ITestOutputHelper output)
     /// <summary>The batch's state agrees with its files, and the copies at the output paths are the store's files.</summary>
     private static async Task AssertStateAgreesAsync(BatchTestEnvironment env, int total, int completed, int failed)
     {
-        var directory = Assert.Single(Directory.GetDirectories(StateDir(env)));
+        var directories = Directory.GetDirectories(StateDir(env));
+        Assert.True(directories.Length == 1, $"one batch expected in the store; found: {string.Join(", ", await CrashLoop.ReadStatesAsync(StateDir(env)))}");
+        var directory = directories[0];
         await using var state = File.OpenRead(Path.Combine(directory, "batch.json"));
         var job = (await JsonSerializer.DeserializeAsync(state, BatchJsonContext.Default.BatchJob))!;
         Assert.Equal((BatchStatus.Completed, new BatchRequestCounts(total, completed, failed)), (job.Status, job.RequestCounts));
