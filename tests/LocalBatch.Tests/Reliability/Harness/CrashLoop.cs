@@ -102,8 +102,11 @@ internal sealed class CrashLoop(SimulatedGateway gateway, IReadOnlyList<string> 
     }
 
     /// <summary>The requests of batch lines the gateway has seen (the run's start-up look at /health is not one).</summary>
-    private long GenerationRequests() =>
-        gateway.Counters.GetRequests("/v1/chat/completions") + gateway.Counters.GetRequests("/v1/completions") + gateway.Counters.GetRequests("/v1/embeddings");
+    private long GenerationRequests() => GenerationRequests(gateway);
+
+    private static long GenerationRequests(SimulatedGateway gateway) =>
+        gateway.Counters.GetRequests("/v1/chat/completions") + gateway.Counters.GetRequests("/v1/completions") + gateway.Counters.GetRequests("/v1/embeddings")
+        + gateway.Counters.GetRequests("/v1/responses") + gateway.Counters.GetRequests("/v1/messages");
 
     private CliProcess Start()
     {
@@ -117,12 +120,22 @@ internal sealed class CrashLoop(SimulatedGateway gateway, IReadOnlyList<string> 
         return killed;
     }
 
-    /// <summary>Waits until the gateway has seen <paramref name="more"/> more requests, or the process has ended.</summary>
+    /// <summary>
+    /// Waits until the gateway has seen <paramref name="more"/> more requests of batch lines, or the process has ended.
+    /// Only those count: a run's start-up look at <c>/health</c> comes before its input is validated, so a kill "at the
+    /// first request" that counted it could land while validating (and leave a failed run) on a loaded machine.
+    /// </summary>
     public static async Task WaitForRequestsOrExitAsync(SimulatedGateway gateway, CliProcess cli, int more)
     {
+        var target = GenerationRequests(gateway) + more;
         using var stop = new CancellationTokenSource();
-        var reached = gateway.WaitForRequestsAsync(gateway.Counters.TotalRequests + more, stop.Token);
-        await Task.WhenAny(reached, cli.Exited).WaitAsync(RunTimeout);
+        while (GenerationRequests(gateway) < target && !cli.Exited.IsCompleted)
+        {
+            // Woken by every request the gateway receives, whichever its path.
+            var next = gateway.WaitForRequestsAsync(gateway.Counters.TotalRequests + 1, stop.Token);
+            await Task.WhenAny(next, cli.Exited).WaitAsync(RunTimeout);
+        }
+
         await stop.CancelAsync();
     }
 
