@@ -27,10 +27,10 @@ public sealed class EndpointPoolTests : IDisposable
         var leases = new List<EndpointLease>();
         for (var i = 0; i < 6; i++)
         {
-            leases.Add(await pool.AcquireAsync(null, null, null, CancellationToken.None));
+            leases.Add(await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None));
         }
 
-        var waiting = pool.AcquireAsync(null, null, null, CancellationToken.None).AsTask();
+        var waiting = pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None).AsTask();
         Assert.Equal((2, 4), (leases.Count(l => l.Endpoint.Host == "a"), leases.Count(l => l.Endpoint.Host == "b")));
         Assert.False(waiting.IsCompleted);
         Assert.Equal(1, pool.Waiting);
@@ -48,7 +48,7 @@ public sealed class EndpointPoolTests : IDisposable
         var hosts = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            hosts.Add((await pool.AcquireAsync(null, null, null, CancellationToken.None)).Endpoint.Host);
+            hosts.Add((await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None)).Endpoint.Host);
         }
 
         // a: 0/2, b: 0/4 → a; a: 1/2, b: 0/4 → b; a: 1/2, b: 1/4 → b.
@@ -60,10 +60,10 @@ public sealed class EndpointPoolTests : IDisposable
     {
         _slots["a"] = 1;
         var pool = Create(A);
-        var held = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        var held = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
         using var cts = new CancellationTokenSource();
-        var cancelled = pool.AcquireAsync(null, null, null, cts.Token).AsTask();
-        var next = pool.AcquireAsync(null, null, null, CancellationToken.None).AsTask();
+        var cancelled = pool.AcquireAsync(null, null, null, Placement.None, cts.Token).AsTask();
+        var next = pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None).AsTask();
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
@@ -77,7 +77,7 @@ public sealed class EndpointPoolTests : IDisposable
     public async Task Complete_Unreachable_TakesTheServerOutAndItsSlotsGoToTheOther()
     {
         var pool = Create(A, B);
-        var onA = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        var onA = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
         Assert.Equal("a", onA.Endpoint.Host);
 
         _healthy.Remove("a");
@@ -86,7 +86,7 @@ public sealed class EndpointPoolTests : IDisposable
         Assert.True(pool.CanFailOver(onA.Endpoint, [onA.Endpoint]));
         for (var i = 0; i < 4; i++)
         {
-            Assert.Equal("b", (await pool.AcquireAsync(null, null, null, CancellationToken.None)).Endpoint.Host);
+            Assert.Equal("b", (await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None)).Endpoint.Host);
         }
 
         Assert.False(pool.Snapshot()[0].InRotation);
@@ -96,7 +96,7 @@ public sealed class EndpointPoolTests : IDisposable
     public async Task Probe_ServerAnswersAgain_ComesBackAfterBackOff()
     {
         var pool = Create(A, B);
-        var onA = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        var onA = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
         _healthy.Remove("a");
         pool.Complete(onA, AttemptOutcome.Unreachable);
 
@@ -109,7 +109,7 @@ public sealed class EndpointPoolTests : IDisposable
         await Eventually.HoldsAsync(() => pool.Snapshot()[0].InRotation);
 
         Assert.Equal(2, _probes.Count);
-        Assert.Equal("a", (await pool.AcquireAsync(null, null, null, CancellationToken.None)).Endpoint.Host);
+        Assert.Equal("a", (await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None)).Endpoint.Host);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class EndpointPoolTests : IDisposable
         pool.Complete(await AcquireOn("a", pool), AttemptOutcome.Unreachable);
         pool.Complete(await AcquireOn("b", pool), AttemptOutcome.Loading);
 
-        var lease = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        var lease = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
 
         Assert.False(pool.CanFailOver(lease.Endpoint, [lease.Endpoint]));
         pool.Complete(lease, AttemptOutcome.Answered);
@@ -155,7 +155,7 @@ public sealed class EndpointPoolTests : IDisposable
         var onB = await AcquireOn("b", pool);
         var tried = new List<ServerEndpoint> { pool.Endpoints[0] };
 
-        var elsewhere = pool.AcquireAsync(tried, null, null, CancellationToken.None).AsTask();
+        var elsewhere = pool.AcquireAsync(tried, null, null, Placement.None, CancellationToken.None).AsTask();
         Assert.False(elsewhere.IsCompleted); // a has room, but this attempt has tried it already
         pool.Complete(onB, AttemptOutcome.Answered);
 
@@ -185,7 +185,7 @@ public sealed class EndpointPoolTests : IDisposable
         {
             while (true)
             {
-                var lease = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+                var lease = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
                 if (lease.Endpoint.Host == host)
                 {
                     return lease;

@@ -39,8 +39,8 @@ public sealed class InteractiveReserveTests : IDisposable
         var batch = new TurnGroup(string.Empty);
         var leases = await TakeAsync(pool, batch, 4);
 
-        var batchWaiting = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
-        var interactive = pool.AcquireAsync(null, null, null, CancellationToken.None).AsTask();
+        var batchWaiting = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
+        var interactive = pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None).AsTask();
         pool.Complete(leases[0], AttemptOutcome.Answered);
 
         await interactive.WaitAsync(TimeSpan.FromSeconds(10));
@@ -53,18 +53,18 @@ public sealed class InteractiveReserveTests : IDisposable
     {
         var pool = Create();
         var batch = new TurnGroup(string.Empty);
-        var interactive = await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        var interactive = await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
 
         // One interactive request in flight: it and one more are kept free (2 of 4); batches get the other 2.
         var leases = await TakeAsync(pool, batch, 2);
-        var third = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        var third = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
         Assert.Equal((1, 2), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
         Assert.False(third.IsCompleted);
 
         // It ended: one slot stays free for the next, until the hold-down passes.
         pool.Complete(interactive, AttemptOutcome.Answered);
         await third;
-        var fourth = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        var fourth = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
         Assert.Equal(1, pool.Snapshot()[0].Reserved);
         Assert.False(fourth.IsCompleted);
 
@@ -81,7 +81,7 @@ public sealed class InteractiveReserveTests : IDisposable
         var interactive = await TakeAsync(pool, group: null, 4);
         pool.Complete(interactive[0], AttemptOutcome.Answered);
 
-        var batch = await pool.AcquireAsync(null, null, new TurnGroup(string.Empty), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var batch = await pool.AcquireAsync(null, null, new TurnGroup(string.Empty), Placement.None, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(3, pool.Snapshot()[0].Reserved);
         Assert.Equal("a", batch.Endpoint.Host);
@@ -97,7 +97,7 @@ public sealed class InteractiveReserveTests : IDisposable
         // The server runs three requests: two of this client's, one of someone else's.
         _probe.Load = new ServerLoad(3, [1, 2, 3, null]);
         await LookAsync();
-        var waiting = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        var waiting = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
 
         Assert.Equal((1, 2), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
         Assert.False(waiting.IsCompleted);
@@ -168,13 +168,13 @@ public sealed class InteractiveReserveTests : IDisposable
         var leases = new List<EndpointLease>();
         for (var i = 0; i < 4; i++)
         {
-            leases.Add(await pool.AcquireAsync(null, null, batch, CancellationToken.None));
+            leases.Add(await pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None));
         }
 
         // Every slot is the batch's: the next look makes room, and the slot that frees is not taken again.
         await LookAsync();
         pool.Complete(leases[0], AttemptOutcome.Answered);
-        var fifth = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        var fifth = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
         await LookAsync();
         Assert.False(fifth.IsCompleted);
 
@@ -203,7 +203,7 @@ public sealed class InteractiveReserveTests : IDisposable
 
         await LookAsync();
         await LookAsync();
-        var fourth = await pool.AcquireAsync(null, null, batch, CancellationToken.None);
+        var fourth = await pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None);
 
         Assert.Equal([LoadSource.Slots, LoadSource.Metrics], _probe.Asked);
         Assert.Equal("a", fourth.Endpoint.Host);
@@ -218,7 +218,7 @@ public sealed class InteractiveReserveTests : IDisposable
 
         var proxied = pool.BeginProxied(pool.Endpoints[0]);
         pool.Complete(leases[0], AttemptOutcome.Answered);
-        var waiting = pool.AcquireAsync(null, null, batch, CancellationToken.None).AsTask();
+        var waiting = pool.AcquireAsync(null, null, batch, Placement.None, CancellationToken.None).AsTask();
 
         Assert.Equal((1, 2), (pool.Snapshot()[0].Interactive, pool.Snapshot()[0].Reserved));
         Assert.False(waiting.IsCompleted);
@@ -237,7 +237,7 @@ public sealed class InteractiveReserveTests : IDisposable
     public async Task ForegroundPriority_KeepsNoReserve()
     {
         var pool = Create(o => o.BatchPriority = BatchPriority.Foreground);
-        await pool.AcquireAsync(null, null, null, CancellationToken.None);
+        await pool.AcquireAsync(null, null, null, Placement.None, CancellationToken.None);
 
         var leases = await TakeAsync(pool, new TurnGroup(string.Empty), 3);
 
@@ -252,8 +252,8 @@ public sealed class InteractiveReserveTests : IDisposable
         var big = new TurnGroup("ana");
         var small = new TurnGroup("bo");
         var leases = await TakeAsync(pool, big, 4);
-        var bigWaiting = pool.AcquireAsync(null, null, big, CancellationToken.None).AsTask();
-        var smallWaiting = pool.AcquireAsync(null, null, small, CancellationToken.None).AsTask();
+        var bigWaiting = pool.AcquireAsync(null, null, big, Placement.None, CancellationToken.None).AsTask();
+        var smallWaiting = pool.AcquireAsync(null, null, small, Placement.None, CancellationToken.None).AsTask();
 
         pool.Complete(leases[0], AttemptOutcome.Answered);
 
@@ -270,8 +270,8 @@ public sealed class InteractiveReserveTests : IDisposable
         var second = new TurnGroup("ana");
         var leases = await TakeAsync(pool, first, 3);
         await TakeAsync(pool, second, 1);
-        var firstWaiting = pool.AcquireAsync(null, null, first, CancellationToken.None).AsTask();
-        var secondWaiting = pool.AcquireAsync(null, null, second, CancellationToken.None).AsTask();
+        var firstWaiting = pool.AcquireAsync(null, null, first, Placement.None, CancellationToken.None).AsTask();
+        var secondWaiting = pool.AcquireAsync(null, null, second, Placement.None, CancellationToken.None).AsTask();
 
         pool.Complete(leases[0], AttemptOutcome.Answered);
 
@@ -293,7 +293,7 @@ public sealed class InteractiveReserveTests : IDisposable
         var leases = new List<EndpointLease>();
         for (var i = 0; i < count; i++)
         {
-            leases.Add(await pool.AcquireAsync(null, null, group, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+            leases.Add(await pool.AcquireAsync(null, null, group, Placement.None, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
         }
 
         return leases;

@@ -24,6 +24,8 @@ internal sealed partial class EndpointPool
     /// Waits for a slot of a server in the rotation, skipping the servers this attempt has already tried, and taking
     /// <paramref name="preferred"/> (a lane's server, whose prompt cache holds the lane's shared prefix) when it has room.
     /// Every generation attempt of every batch, processor call and queue on the client starts here and nowhere else.
+    /// The lease says whether the request is to carry this client's mark (<see cref="EndpointLease.Marked"/>) and the
+    /// slot it is pinned to (<see cref="EndpointLease.Slot"/>), as far as its body allows (<paramref name="placement"/>).
     /// </summary>
     /// <remarks>
     /// An interactive request (<paramref name="group"/> <see langword="null"/>) is served before any batch request
@@ -31,15 +33,6 @@ internal sealed partial class EndpointPool
     /// <see cref="BatchPriority.Background"/>), and batches take turns: a free slot goes to the owner, then the group,
     /// with the fewest requests in flight, the first come among equals.
     /// </remarks>
-    /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
-    public ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, CancellationToken cancellationToken) =>
-        AcquireAsync(tried, preferred, group, Placement.None, cancellationToken);
-
-    /// <summary>
-    /// Waits for a slot as <see cref="AcquireAsync(IReadOnlyCollection{ServerEndpoint}, ServerEndpoint, TurnGroup, CancellationToken)"/>
-    /// does, for a request that can carry this client's mark or be pinned to its lane's slot (<paramref name="placement"/>):
-    /// the lease says whether it is to carry the mark (<see cref="EndpointLease.Marked"/>) and its slot (<see cref="EndpointLease.Slot"/>).
-    /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled while waiting (no slot is held).</exception>
     public async ValueTask<EndpointLease> AcquireAsync(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement, CancellationToken cancellationToken)
     {
@@ -57,7 +50,7 @@ internal sealed partial class EndpointPool
             var nobodyFirst = group is null ? _interactiveWaiting == 0 : _waiters.Count == 0;
             if (nobodyFirst && TryTake(tried, preferred, group, placement, now) is { } taken)
             {
-                return Leased(taken.Endpoint, group, taken.Marked, taken.Slot, now);
+                return Started(taken, now);
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -73,15 +66,15 @@ internal sealed partial class EndpointPool
 
         using (cancellationToken.UnsafeRegister(static state => ((Waiter)state!).Pool.Abandon((Waiter)state), waiter))
         {
-            var endpoint = await waiter.Slot.Task.ConfigureAwait(false);
-            return Leased(endpoint, group, waiter.Marked, waiter.PinnedSlot, _time.GetTimestamp());
+            return Started(await waiter.Slot.Task.ConfigureAwait(false), _time.GetTimestamp());
         }
     }
 
-    private EndpointLease Leased(ServerEndpoint endpoint, TurnGroup? group, bool marked, int slot, long now)
+    /// <summary>The attempt on a slot it was given starts now: its latency is counted from here.</summary>
+    private EndpointLease Started(EndpointLease lease, long now)
     {
-        _metrics.ServerAttemptStarted(endpoint, batch: group is not null);
-        return new EndpointLease(endpoint, now, group, marked, slot);
+        _metrics.ServerAttemptStarted(lease.Endpoint, batch: lease.Group is not null);
+        return lease with { Started = now };
     }
 
     /// <summary>
@@ -124,35 +117,31 @@ internal sealed partial class EndpointPool
     }
 
     /// <summary>Takes a slot for a request, counted for its group and owner (pool lock held).</summary>
-    private (ServerEndpoint Endpoint, bool Marked, int Slot)? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement, long now)
+    private EndpointLease? TryTake(IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement, long now)
     {
         RefreshReserves(now);
-        if (FindServer(tried, preferred, Yields(group)) is not { } server)
-        {
-            return null;
-        }
-
-        var (marked, slot) = Take(server, group, placement, now);
-        return (server.Endpoint, marked, slot);
+        return FindServer(tried, preferred, Yields(group)) is { } server ? Take(server, group, placement, now) : null;
     }
 
     /// <summary>
-    /// Takes a slot of <paramref name="server"/>; returns whether the request is to carry the mark, and the slot it is
-    /// pinned to (negative for none) (pool lock held).
+    /// Takes a slot of <paramref name="server"/>: the lease says whether the request is to carry the mark, and the slot it
+    /// is pinned to (negative for none) (pool lock held).
     /// </summary>
-    private (bool Marked, int Slot) Take(ServerState server, TurnGroup? group, Placement placement, long now)
+    private EndpointLease Take(ServerState server, TurnGroup? group, Placement placement, long now)
     {
         var marked = server.Marks(Yields(group), placement.Markable);
         var slot = group is not null && placement.Pin is { } pin ? PinFor(server, pin) : -1;
         server.Take(batch: group is not null, marked, now);
         CountInFlight(group, 1);
-        return (marked, slot);
+        return new EndpointLease(server.Endpoint, now, group, marked, slot);
     }
 
-    private void Untake(ServerState server, TurnGroup? group, bool marked)
+    /// <summary>Gives back a slot taken for a waiter that had gone (pool lock held).</summary>
+    private void Untake(EndpointLease lease)
     {
-        server.Untake(batch: group is not null, marked);
-        CountInFlight(group, -1);
+        _servers[lease.Endpoint.Index].Untake(batch: lease.Group is not null, lease.Marked);
+        CountInFlight(lease.Group, -1);
+        EndBatchWork(lease.Group);
     }
 
     /// <summary>Counts a request of <paramref name="group"/> taking a slot (1) or giving it back (-1), for its turns (pool lock held).</summary>
@@ -220,11 +209,10 @@ internal sealed partial class EndpointPool
 
             _waiters.Remove(chosen.Node!);
             _interactiveWaiting -= chosen.Group is null ? 1 : 0;
-            (chosen.Marked, chosen.PinnedSlot) = Take(server!, chosen.Group, chosen.Placement, now);
-            if (!chosen.Slot.TrySetResult(server!.Endpoint))
+            var lease = Take(server!, chosen.Group, chosen.Placement, now);
+            if (!chosen.Slot.TrySetResult(lease))
             {
-                Untake(server, chosen.Group, chosen.Marked);
-                EndBatchWork(chosen.Group);
+                Untake(lease);
             }
         }
     }
@@ -257,10 +245,7 @@ internal sealed partial class EndpointPool
         }
     }
 
-    /// <summary>
-    /// A waiting attempt: the servers it has tried already, the server it prefers, its group, what its body can carry,
-    /// and the server it is given (with whether it is to carry the mark there, and its slot).
-    /// </summary>
+    /// <summary>A waiting attempt: the servers it has tried already, the server it prefers, its group, what its body can carry, and the slot it is given.</summary>
     private sealed class Waiter(EndpointPool pool, IReadOnlyCollection<ServerEndpoint>? tried, ServerEndpoint? preferred, TurnGroup? group, Placement placement)
     {
         public EndpointPool Pool { get; } = pool;
@@ -273,13 +258,7 @@ internal sealed partial class EndpointPool
 
         public Placement Placement { get; } = placement;
 
-        /// <summary>Gets or sets whether the request is to carry the mark on the server it was given (set before the server is).</summary>
-        public bool Marked { get; set; }
-
-        /// <summary>Gets or sets the slot it is pinned to on the server it was given, negative for none (set before the server is).</summary>
-        public int PinnedSlot { get; set; } = -1;
-
-        public TaskCompletionSource<ServerEndpoint> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<EndpointLease> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public LinkedListNode<Waiter>? Node { get; set; }
     }

@@ -150,17 +150,15 @@ internal sealed partial class EndpointPool
             var known = InUse - MarkedInUse + Proxied + (int)(Sensing.KnownCompleted - Sensing.CompletedAtLook);
             Foreign = Math.Max(0, load.Busy - known);
             var startedOthers = Sensing.CountForeignStarts(load.TaskIds);
-            if (Foreign > 0 || startedOthers > 0)
-            {
-                Sensing.InteractiveSeen = now;
-            }
 
             // While this client fills every slot, another client's request waits in the server's queue, runs in the
             // first slot that frees, and one of this client's takes it over at once: a look rarely catches it. So now
             // and then a slot is left free for RoomLooks looks, where such a request runs at once and shows (running,
-            // or as a task this client did not start, which stays in the free slot).
+            // or as a task this client did not start, which stays in the free slot); once others are seen, the
+            // reserve takes over.
             if (Foreign > 0 || startedOthers > 0)
             {
+                Sensing.InteractiveSeen = now;
                 Sensing.RoomLooksLeft = 0;
             }
             else if (Sensing.MakingRoom)

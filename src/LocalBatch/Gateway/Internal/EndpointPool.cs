@@ -5,7 +5,7 @@ namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
 /// The servers of one client and their slots. Every attempt of a generation request takes a slot of a server in the
-/// rotation with room (the least loaded for its size) at the one admission point (<see cref="AcquireAsync(IReadOnlyCollection{ServerEndpoint}, ServerEndpoint, TurnGroup, Placement, CancellationToken)"/>), so each
+/// rotation with room (the least loaded for its size) at the one admission point (<see cref="AcquireAsync"/>), so each
 /// server is kept full and none is sent more than it takes at once; attempts that find every slot taken wait in one
 /// line, first come first served, so that batches running at once take turns. A server that fails leaves the rotation
 /// and is probed until it answers again; when every server is out, attempts go to all of them anyway, and the

@@ -1,9 +1,9 @@
 namespace LocalBatch.Gateway.Internal;
 
 /// <summary>
-/// What the pool keeps of one server to tell other clients' requests from its own (pool lock): how many requests it
-/// knows were started and answered there without the mark (its own and those proxied through it), what they were when the server was
-/// last asked, the slots' tasks then, and when interactive traffic was last seen there.
+/// What the pool keeps of one server to tell other clients' requests from its own (pool lock): how many requests
+/// without the mark it knows were started and answered there (its own and those proxied through it), what they were
+/// when the server was last asked, the slots' tasks then, and when interactive traffic was last seen there.
 /// </summary>
 internal sealed class LoadSensing
 {
@@ -12,10 +12,10 @@ internal sealed class LoadSensing
     /// <summary>Gets or sets where the server's load is read.</summary>
     public LoadSource Source { get; set; }
 
-    /// <summary>Gets or sets the requests known to have started on the server (own and proxied).</summary>
+    /// <summary>Gets or sets the requests without the mark known to have started on the server (own and proxied).</summary>
     public long KnownStarted { get; set; }
 
-    /// <summary>Gets or sets the requests known to have ended on the server (own and proxied).</summary>
+    /// <summary>Gets or sets the requests without the mark known to have ended on the server (own and proxied).</summary>
     public long KnownCompleted { get; set; }
 
     /// <summary>Gets <see cref="KnownCompleted"/> when the server was last asked.</summary>

@@ -6,7 +6,7 @@ namespace LocalBatch.Processing.Internal;
 /// The one engine every batch of the library runs on: N lanes, each taking the next run from its source and sending
 /// the run's items one after another, awaited together with <see cref="Task.WhenAll(Task[])"/>. The lanes are the
 /// batch's own bound (never more than N of its requests outstanding); whether a request may start now, and on which
-/// server, is decided at one admission point, the client's pool (<see cref="Gateway.Internal.EndpointPool.AcquireAsync(IReadOnlyCollection{Gateway.Internal.ServerEndpoint}, Gateway.Internal.ServerEndpoint, Gateway.Internal.TurnGroup, Gateway.Internal.Placement, CancellationToken)"/>),
+/// server, is decided at one admission point, the client's pool (<see cref="Gateway.Internal.EndpointPool.AcquireAsync"/>),
 /// which every batch, processor call and queue on a client shares, so that together they never overrun a server and
 /// take turns. The processor's lists, streams and runs of shared prefixes, embedding chunks, the request queue and batch
 /// jobs differ only in their source of runs and in what they do with each outcome.
