@@ -43,13 +43,19 @@ public sealed class PrefixAffinityTests
                 return null;
             },
         });
-        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, static o => o.UseSlotPinning = true));
+        using var processor = new LocalBatchProcessor(Simulator.FastOptions(gateway, static o =>
+        {
+            o.UseSlotPinning = true;
+            o.BatchPriority = BatchPriority.Foreground; // no look at the load that could see someone and stop the pins
+        }));
 
-        // Three documents on four slots (from /props): each lane's runs one after another on a slot of its own.
-        var results = await processor.ProcessBatchCompletionsAsync(Shuffled().Where(static p => DocumentOf(p) is "Document 0" or "Document 1" or "Document 2"));
+        // Six documents of five questions on four lanes and four slots (from /props): no run is longer than a lane's
+        // share (30 / 4), so each document is one run, on one lane, whose slot it keeps; a lane's runs follow each other.
+        var results = await processor.ProcessBatchCompletionsAsync(Shuffled());
 
         Assert.All(results, static r => Assert.True(r.IsSuccess));
         Assert.All(slots, static s => Assert.InRange(s.Slot ?? -1, 0, 3));
+        Assert.All(slots.GroupBy(static s => s.Document), static document => Assert.Single(document.Select(static s => s.Slot).Distinct()));
         foreach (var slot in slots.GroupBy(static s => s.Slot))
         {
             var documents = slot.Select(static s => s.Document).ToList();
